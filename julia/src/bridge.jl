@@ -1,0 +1,146 @@
+"""
+The entry point Python calls (see pyjlchar/julia.py). One C function takes a JSON request and
+an array table, calls a Julia function, and hands back a JSON reply and an array table:
+
+- numbers, strings, booleans, `nothing`, lists and dicts travel as JSON;
+- numeric arrays travel as pointers, never copied: a C-order numpy array of shape (a, b)
+  is a Julia array of size (b, a), MXNet.jl's convention. Arrays Julia returns are kept alive
+  here until Python lists their ids in a later request's "free";
+- progress events go to Python through a callback whose return value asks Julia to stop
+  (Ctrl-C), which `emit` turns into an `InterruptException` so `finally` blocks run;
+- every exception becomes a reply carrying its type, message and backtrace.
+"""
+module Bridge
+
+using ..JSON
+using ..PyJLChar: UserError
+
+struct ArrayDesc
+    data::Ptr{Cvoid}
+    dtype::Int32
+    ndim::Int32
+    dims::NTuple{8,Int64}
+    id::Int64
+end
+
+struct Reply
+    json::Ptr{UInt8}
+    json_len::Int64
+    arrays::Ptr{ArrayDesc}
+    n_arrays::Int64
+end
+
+const DTYPES = (Float32, Float64, Int32, Int64, UInt8)
+const NumArray = Array{<:Union{DTYPES...}}
+
+const CALLBACK = Ref{Ptr{Cvoid}}(C_NULL)
+const KEPT = Dict{Int64,Any}()          # arrays returned to Python, by id
+const NEXT_ID = Ref{Int64}(0)
+const LAST_REPLY = Ref{Vector{UInt8}}(UInt8[])
+const LAST_ARRAYS = Ref{Vector{ArrayDesc}}(ArrayDesc[])
+
+"""
+    emit(event; fields...)
+
+Sends a progress event to Python. Throws `InterruptException` when Python asks to stop
+(the user pressed Ctrl-C). Without Python (plain Julia), "log" events go to stderr.
+"""
+function emit(event::AbstractString; fields...)
+    if CALLBACK[] == C_NULL
+        event == "log" && println(stderr, fields[:message])
+        return nothing
+    end
+    msg = json(Dict{String,Any}("event" => event, (string(k) => v for (k, v) in fields)...))
+    stop = ccall(CALLBACK[], Cint, (Ptr{UInt8}, Int64), msg, sizeof(msg))
+    stop == 0 || throw(InterruptException())
+    return nothing
+end
+
+"Lets Python stop the current call (Ctrl-C); cheap enough to call once a batch."
+poll() = emit("poll")
+
+log(message::AbstractString) = emit("log"; message = message)
+
+"Runs Julia code in Main and returns the value of its last expression."
+evaluate(code::AbstractString) = include_string(Main, code, "pyjlchar")
+
+function resolve(name::AbstractString)
+    obj = Main
+    for part in split(name, '.')
+        obj = getfield(obj, Symbol(part))
+    end
+    return obj
+end
+
+function wrap_array(d::ArrayDesc)
+    0 <= d.dtype < length(DTYPES) || error("unsupported array dtype code $(d.dtype)")
+    dims = ntuple(i -> Int(d.dims[d.ndim - i + 1]), Int(d.ndim))
+    return unsafe_wrap(Array, Ptr{DTYPES[d.dtype + 1]}(d.data), dims; own = false)
+end
+
+decode(x, arrays) = x
+decode(x::Vector{Any}, arrays) = Any[decode(v, arrays) for v in x]
+function decode(x::Dict{String,Any}, arrays)
+    length(x) == 1 && haskey(x, "\$array") && return arrays[x["\$array"] + 1]
+    return Dict{String,Any}(k => decode(v, arrays) for (k, v) in x)
+end
+
+encode(x, out) = x
+encode(x::Union{AbstractVector,Tuple}, out) = Any[encode(v, out) for v in x]
+encode(x::AbstractDict, out) = Dict{String,Any}(string(k) => encode(v, out) for (k, v) in x)
+encode(x::NamedTuple, out) = Dict{String,Any}(string(k) => encode(x[k], out) for k in keys(x))
+function encode(x::NumArray, out)
+    ndims(x) <= 8 || error("cannot return an array of more than 8 dimensions")
+    id = (NEXT_ID[] += 1)
+    KEPT[id] = x
+    dims = ntuple(i -> i <= ndims(x) ? Int64(size(x, ndims(x) - i + 1)) : Int64(0), 8)
+    code = findfirst(T -> T === eltype(x), DTYPES) - 1
+    push!(out, ArrayDesc(pointer(x), code, ndims(x), dims, id))
+    return Dict{String,Any}("\$array" => length(out) - 1)
+end
+
+function error_reply(e, bt)
+    kind = e isa InterruptException ? "interrupted" : string(nameof(typeof(e)))
+    message = try sprint(showerror, e) catch; string(typeof(e)) end
+    trace = try sprint(showerror, e, bt) catch; message end
+    return Dict{String,Any}("error" => Dict("type" => kind, "message" => message, "backtrace" => trace))
+end
+
+function entry(req::Ptr{UInt8}, req_len::Int64, arrays::Ptr{ArrayDesc}, n_arrays::Int64,
+               callback::Ptr{Cvoid}, reply::Ptr{Reply})::Cint
+    out = ArrayDesc[]
+    result = try
+        CALLBACK[] = callback
+        request = parse_json(unsafe_string(req, req_len))
+        for id in request["free"]
+            delete!(KEPT, id)
+        end
+        inputs = [wrap_array(unsafe_load(arrays, i)) for i in 1:n_arrays]
+        f = resolve(request["fn"])
+        args = decode(request["args"], inputs)
+        kwargs = decode(request["kwargs"], inputs)
+        value = Base.invokelatest(f, args...; (Symbol(k) => v for (k, v) in kwargs)...)
+        Dict{String,Any}("value" => encode(value, out))
+    catch e
+        empty!(out)
+        error_reply(e, catch_backtrace())
+    finally
+        CALLBACK[] = C_NULL
+    end
+    text = try
+        json(result)
+    catch e
+        empty!(out)
+        json(error_reply(e, catch_backtrace()))
+    end
+    LAST_REPLY[] = Vector{UInt8}(text)
+    LAST_ARRAYS[] = out
+    unsafe_store!(reply, Reply(pointer(LAST_REPLY[]), length(LAST_REPLY[]), pointer(LAST_ARRAYS[]), length(out)))
+    flush(stdout)
+    flush(stderr)
+    return Cint(0)
+end
+
+entry_pointer() = Int(@cfunction(entry, Cint, (Ptr{UInt8}, Int64, Ptr{ArrayDesc}, Int64, Ptr{Cvoid}, Ptr{Reply})))
+
+end # module
