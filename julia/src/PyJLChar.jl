@@ -10,6 +10,7 @@ include("json.jl")
 include("errors.jl")
 include("mx/MXNet.jl")
 const mx = MXNet
+include("info.jl")
 include("bridge.jl")
 
 end # module

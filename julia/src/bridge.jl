@@ -99,19 +99,24 @@ function encode(x::NumArray, out)
     return Dict{String,Any}("\$array" => length(out) - 1)
 end
 
-function error_reply(e, bt)
+# The backtrace is only rendered when asked for: looking up the C frames of the host process
+# is slow and makes LLVM complain on stderr about binaries it cannot read.
+function error_reply(e, bt, with_backtrace::Bool)
+    e isa LoadError && (e = e.error)  # `evaluate` wraps what the evaluated code threw
     kind = e isa InterruptException ? "interrupted" : string(nameof(typeof(e)))
     message = try sprint(showerror, e) catch; string(typeof(e)) end
-    trace = try sprint(showerror, e, bt) catch; message end
+    trace = with_backtrace ? (try sprint(showerror, e, bt) catch; message end) : ""
     return Dict{String,Any}("error" => Dict("type" => kind, "message" => message, "backtrace" => trace))
 end
 
 function entry(req::Ptr{UInt8}, req_len::Int64, arrays::Ptr{ArrayDesc}, n_arrays::Int64,
                callback::Ptr{Cvoid}, reply::Ptr{Reply})::Cint
     out = ArrayDesc[]
+    with_backtrace = true
     result = try
         CALLBACK[] = callback
         request = parse_json(unsafe_string(req, req_len))
+        with_backtrace = request["backtrace"]
         for id in request["free"]
             delete!(KEPT, id)
         end
@@ -123,7 +128,7 @@ function entry(req::Ptr{UInt8}, req_len::Int64, arrays::Ptr{ArrayDesc}, n_arrays
         Dict{String,Any}("value" => encode(value, out))
     catch e
         empty!(out)
-        error_reply(e, catch_backtrace())
+        error_reply(e, catch_backtrace(), with_backtrace)
     finally
         CALLBACK[] = C_NULL
     end
@@ -131,7 +136,7 @@ function entry(req::Ptr{UInt8}, req_len::Int64, arrays::Ptr{ArrayDesc}, n_arrays
         json(result)
     catch e
         empty!(out)
-        json(error_reply(e, catch_backtrace()))
+        json(error_reply(e, catch_backtrace(), with_backtrace))
     end
     LAST_REPLY[] = Vector{UInt8}(text)
     LAST_ARRAYS[] = out

@@ -171,7 +171,8 @@ end
     write_json(io, value; indent=0)
 
 Writes dicts (keys sorted, so the same value always gives the same bytes), vectors, tuples,
-named tuples, strings, symbols, numbers, booleans and `nothing`. NaN and Inf become `null`.
+named tuples, strings, numbers, booleans and `nothing`; NaN and Inf become `null`, and any
+other value its `string` form.
 """
 write_json(io::IO, v; indent::Int = 0) = (write_value(io, v, indent, 0); nothing)
 
@@ -182,6 +183,8 @@ function newline(io, indent, level)
     print(io, '\n', ' '^(indent * level))
 end
 
+# Anything else (a VersionNumber, an enum, ...) is written as its string form.
+write_value(io, v, indent, level) = write_string(io, string(v))
 write_value(io, ::Nothing, indent, level) = print(io, "null")
 write_value(io, v::Bool, indent, level) = print(io, v ? "true" : "false")
 write_value(io, v::Integer, indent, level) = print(io, v)

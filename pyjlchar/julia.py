@@ -1,0 +1,281 @@
+"""The bridge: every call from Python into Julia goes through this module.
+
+Julia runs inside this process. It is started once, by one of two starters:
+- embedded: libjulia loaded with ctypes (works with any Julia >= 1.5, Debian's 1.5.3 included);
+- juliacall: PythonCall's starter, when it is installed and works (Julia >= 1.10 with PythonCall).
+PYJLCHAR_JULIA=auto|juliacall|embedded chooses; `auto` prefers juliacall and says why not.
+
+Either way, calls then go through one C entry point of the Julia side (julia/src/bridge.jl):
+a JSON request plus a table of array pointers in, a JSON reply plus a table of array pointers
+out, and a callback for progress events, which is also how Ctrl-C reaches a long Julia call.
+"""
+from __future__ import annotations
+
+import atexit
+import ctypes
+import importlib.util
+import json
+import os
+import signal
+import threading
+from contextlib import contextmanager
+from pathlib import PurePath
+from typing import Any, Callable
+
+import numpy as np
+
+from . import runtime
+from .errors import JuliaError, MXError, UserError
+
+
+class _ArrayDesc(ctypes.Structure):
+    _fields_ = [("data", ctypes.c_void_p), ("dtype", ctypes.c_int32), ("ndim", ctypes.c_int32),
+                ("dims", ctypes.c_int64 * 8), ("id", ctypes.c_int64)]
+
+
+class _Reply(ctypes.Structure):
+    _fields_ = [("json", ctypes.c_void_p), ("json_len", ctypes.c_int64),
+                ("arrays", ctypes.POINTER(_ArrayDesc)), ("n_arrays", ctypes.c_int64)]
+
+
+_CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_int64)
+_ENTRY = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_char_p, ctypes.c_int64, ctypes.POINTER(_ArrayDesc),
+                          ctypes.c_int64, _CALLBACK, ctypes.POINTER(_Reply))
+_DTYPES = [np.dtype(t) for t in ("float32", "float64", "int32", "int64", "uint8")]  # bridge.jl's order
+_ERRORS = {"UserError": UserError, "MXError": MXError}
+
+EventHandler = Callable[[dict], None]
+
+
+class _JuliaOwned:
+    """Lends numpy a Julia array; when numpy lets go, Julia is told to let go too."""
+
+    def __init__(self, desc: _ArrayDesc, released: list):
+        shape = tuple(desc.dims[i] for i in range(desc.ndim))
+        self.__array_interface__ = {"data": (desc.data, False), "shape": shape,
+                                    "typestr": _DTYPES[desc.dtype].str, "version": 3}
+        self._id, self._released = desc.id, released
+
+    def __del__(self):
+        self._released.append(self._id)
+
+
+class Julia:
+    """A started Julia with the PyJLChar package loaded. Get it with `get()`."""
+
+    def __init__(self, starter: str, reason: str, info: runtime.JuliaInfo):
+        self.starter, self.reason, self.info = starter, reason, info
+        self.debug = debug_default  # True: Julia errors carry their backtrace (the CLI's --debug)
+        self._thread = threading.get_ident()
+        self._lock = threading.Lock()
+        self._released: list[int] = []
+        self._handler: EventHandler | None = None
+        self._interrupted = False
+        self._callback_error: BaseException | None = None
+        self._callback = _CALLBACK(self._on_event)  # kept referenced: Julia holds its address
+        self._entry: Any = None
+
+    # -- calling ----------------------------------------------------------------------------
+    def call(self, fn: str, *args, on_event: EventHandler | None = None, **kwargs):
+        """Calls the Julia function `fn` (a dotted name from Main, e.g. "PyJLChar.mx.version").
+
+        Arguments and results: None, bool, int, float, str, lists/tuples, dicts with str keys,
+        and numpy arrays (float32/64, int32/64, uint8), which are shared, not copied: a C-order
+        array of shape (a, b) is a Julia array of size (b, a). `on_event` receives each progress
+        event Julia emits. Ctrl-C asks Julia to stop at its next event; KeyboardInterrupt follows.
+        """
+        if threading.get_ident() != self._thread:
+            raise RuntimeError("Julia can only be called from the thread that started it")
+        with self._lock:
+            arrays: list[np.ndarray] = []
+            request = {"fn": fn, "args": _encode(list(args), arrays), "kwargs": _encode(kwargs, arrays),
+                       "free": self._take_released(), "backtrace": self.debug}
+            payload = json.dumps(request).encode()
+            table = (_ArrayDesc * max(1, len(arrays)))()
+            for desc, arr in zip(table, arrays):
+                desc.data = arr.ctypes.data
+                desc.dtype = _DTYPES.index(arr.dtype)
+                desc.ndim = arr.ndim
+                desc.dims[:arr.ndim] = arr.shape
+            reply = _Reply()
+            self._handler, self._interrupted, self._callback_error = on_event, False, None
+            try:
+                with self._sigint_requests_stop():
+                    self._entry(payload, len(payload), table, len(arrays), self._callback, ctypes.byref(reply))
+            finally:
+                self._handler = None
+            answer = json.loads(ctypes.string_at(reply.json, reply.json_len))
+            out = [np.asarray(_JuliaOwned(reply.arrays[i], self._released)) if reply.arrays[i].data
+                   else np.zeros(tuple(reply.arrays[i].dims[:reply.arrays[i].ndim]), _DTYPES[reply.arrays[i].dtype])
+                   for i in range(reply.n_arrays)]
+        if self._callback_error is not None:
+            raise self._callback_error
+        if "error" in answer:
+            err = answer["error"]
+            if err["type"] == "interrupted":
+                raise KeyboardInterrupt
+            raise _ERRORS.get(err["type"], JuliaError)(err["type"], err["message"], err["backtrace"])
+        if self._interrupted:
+            raise KeyboardInterrupt
+        return _decode(answer["value"], out)
+
+    def eval(self, code: str):
+        """Runs Julia code in Main; returns the value of its last expression."""
+        return self.call("PyJLChar.Bridge.evaluate", code)
+
+    def _take_released(self) -> list[int]:
+        taken, self._released[:] = list(self._released), []
+        return taken
+
+    def _on_event(self, ptr, size) -> int:
+        # Exceptions must not escape a ctypes callback (they would be printed and lost):
+        # keep the first one, ask Julia to stop, and raise it when the call returns.
+        try:
+            event = json.loads(ctypes.string_at(ptr, size))
+            if self._handler is not None and event["event"] != "poll" and not self._interrupted:
+                self._handler(event)
+            return int(self._interrupted)
+        except BaseException as e:  # noqa: BLE001 - reported after the call
+            self._callback_error = self._callback_error or e
+            return 1
+
+    @contextmanager
+    def _sigint_requests_stop(self):
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+
+        def request_stop(signum, frame):
+            self._interrupted = True
+
+        previous = signal.signal(signal.SIGINT, request_stop)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, previous)
+
+
+def _encode(value, arrays: list):
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, PurePath):
+        return str(value)
+    if isinstance(value, np.ndarray):
+        if value.dtype not in _DTYPES:
+            raise TypeError(f"arrays of {value.dtype} cannot go to Julia; use one of "
+                            + ", ".join(map(str, _DTYPES)))
+        if value.ndim == 0:
+            return value.item()
+        if value.ndim > 8:
+            raise TypeError("arrays of more than 8 dimensions cannot go to Julia")
+        arrays.append(np.ascontiguousarray(value))  # a copy only if it was not C-contiguous
+        return {"$array": len(arrays) - 1}
+    if isinstance(value, (list, tuple)):
+        return [_encode(v, arrays) for v in value]
+    if isinstance(value, dict):
+        if not all(isinstance(k, str) for k in value):
+            raise TypeError("dicts sent to Julia need str keys")
+        return {k: _encode(v, arrays) for k, v in value.items()}
+    raise TypeError(f"cannot send {type(value).__name__} to Julia")
+
+
+def _decode(value, arrays: list):
+    if isinstance(value, list):
+        return [_decode(v, arrays) for v in value]
+    if isinstance(value, dict):
+        if len(value) == 1 and "$array" in value:
+            return arrays[value["$array"]]
+        return {k: _decode(v, arrays) for k, v in value.items()}
+    return value
+
+
+# -- starting -------------------------------------------------------------------------------
+_julia: Julia | None = None
+debug_default = False
+
+
+def get() -> Julia:
+    """The process's Julia, started (once) on first use."""
+    global _julia
+    if _julia is None:
+        _julia = _start()
+    return _julia
+
+
+def choose_starter(info: runtime.JuliaInfo) -> tuple[str, str]:
+    """(starter, reason) for PYJLCHAR_JULIA; juliacall is only tried where it can work."""
+    wanted = os.environ.get("PYJLCHAR_JULIA", "auto")
+    if wanted not in ("auto", "juliacall", "embedded"):
+        raise UserError(f"PYJLCHAR_JULIA={wanted} is not one of auto, juliacall, embedded: fix or unset it")
+    if wanted == "embedded":
+        return "embedded", "PYJLCHAR_JULIA=embedded"
+    if importlib.util.find_spec("juliacall") is None:
+        why = "juliacall is not installed"
+    elif tuple(int(x) for x in info.version.split(".")[:2]) < (1, 10):
+        why = f"juliacall needs Julia >= 1.10, this is {info.version}"
+    else:
+        return "juliacall", f"juliacall is installed and Julia is {info.version}"
+    if wanted == "juliacall":
+        raise UserError(f"PYJLCHAR_JULIA=juliacall cannot work here ({why}): unset it to embed Julia directly")
+    return "embedded", why
+
+
+def _start() -> Julia:
+    info = runtime.julia_info()
+    starter, reason = choose_starter(info)
+    # Julia reads these when it starts, and the processes it spawns (precompilation) inherit them.
+    os.environ.update(runtime.julia_environment(info))
+    if starter == "juliacall":
+        try:
+            return _start_juliacall(info, reason)
+        except Exception as e:  # noqa: BLE001 - fall back, and say why in `doctor`
+            if os.environ.get("PYJLCHAR_JULIA") == "juliacall":
+                raise UserError(f"juliacall failed to start Julia ({e}): unset PYJLCHAR_JULIA to embed Julia directly")
+            starter, reason = "embedded", f"juliacall failed to start: {e}"
+    return _start_embedded(info, reason)
+
+
+def _start_juliacall(info: runtime.JuliaInfo, reason: str) -> Julia:
+    os.environ["PYTHON_JULIACALL_EXE"] = info.executable
+    # Newer Julia reads a trailing separator as "and the default depots", where PythonCall lives.
+    os.environ["JULIA_DEPOT_PATH"] += os.pathsep
+    from juliacall import Main as jl  # noqa: PLC0415 - only when chosen
+
+    jl.seval(f"pushfirst!(LOAD_PATH, {json.dumps(str(runtime.ROOT))}); using PyJLChar")
+    julia = Julia("juliacall", reason, info)
+    julia._entry = _ENTRY(int(jl.seval("PyJLChar.Bridge.entry_pointer()")))
+    return julia
+
+
+def _start_embedded(info: runtime.JuliaInfo, reason: str) -> Julia:
+    # The load order matters (PLATFORM.md): libgcc_s first, so C++ exceptions inside libmxnet
+    # unwind properly; the private libunwind before libjulia; libjulia global for ccall(:jl_*).
+    ctypes.CDLL("libgcc_s.so.1", mode=ctypes.RTLD_GLOBAL)
+    if info.needs_old_libunwind:
+        ctypes.CDLL(str(runtime.libunwind_dir() / "libunwind.so.8"), mode=ctypes.RTLD_GLOBAL)
+    lib = ctypes.CDLL(info.libjulia, mode=ctypes.RTLD_GLOBAL)
+    # Signals stay Python's: Ctrl-C reaches Julia through the event callback instead.
+    options = [info.executable, "--handle-signals=no", "--startup-file=no", "--history-file=no"]
+    argc = ctypes.c_int(len(options))
+    argv = ctypes.cast((ctypes.c_char_p * (len(options) + 1))(*[o.encode() for o in options], None),
+                       ctypes.POINTER(ctypes.c_char_p))
+    lib.jl_parse_opts(ctypes.byref(argc), ctypes.byref(argv))
+    init = getattr(lib, "jl_init_with_image__threading", None) or lib.jl_init_with_image
+    init(info.bindir.encode(), info.sysimage.encode())
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})  # jl_init blocked them
+    atexit.register(lib.jl_atexit_hook, 0)  # runs Julia's exit hooks and flushes its output
+
+    lib.jl_eval_string.restype = ctypes.c_void_p
+    lib.jl_string_ptr.restype = ctypes.c_char_p
+    lib.jl_unbox_int64.restype = ctypes.c_int64
+    lib.jl_unbox_int64.argtypes = [ctypes.c_void_p]
+    lib.jl_string_ptr.argtypes = [ctypes.c_void_p]
+    loaded = lib.jl_eval_string(b'try; using PyJLChar; ""; catch e; sprint(showerror, e); end')
+    problem = lib.jl_string_ptr(loaded).decode() if loaded else "Julia could not evaluate its first expression"
+    if problem:
+        raise JuliaError("LoadError", f"the PyJLChar Julia package failed to load: {problem}")
+    julia = Julia("embedded", reason, info)
+    julia._entry = _ENTRY(lib.jl_unbox_int64(lib.jl_eval_string(b"PyJLChar.Bridge.entry_pointer()")))
+    return julia

@@ -1,0 +1,213 @@
+"""The Python-Julia bridge, on the real embedded Julia."""
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from pyjlchar import runtime
+from pyjlchar.errors import JuliaError, MXError, UserError
+
+
+def test_starter_and_reason_are_reported(jl):
+    assert jl.starter in ("embedded", "juliacall")
+    assert jl.reason
+    assert jl.call("string", jl.eval("VERSION")) == jl.info.version
+
+
+def test_scalars_strings_lists_and_dicts_round_trip(jl):
+    value = {"int": 3, "float": 2.5, "str": "héllo ✓\n", "none": None, "yes": True,
+             "list": [1, "two", [3.0]], "nested": {"k": [None, False]}}
+    assert jl.call("identity", value) == value
+    assert jl.call("+", 2, 3) == 5
+    assert jl.call("*", "ab", "cd") == "abcd"
+    assert jl.call("length", [1, 2, 3]) == 3
+    assert jl.call("Base.uppercase", "abc") == "ABC"
+
+
+def test_keyword_arguments(jl):
+    assert jl.call("round", 3.14159, digits=2) == 3.14
+
+
+def test_numpy_arrays_are_shared_without_copies(jl):
+    jl.eval("twice!(x) = (x .*= 2; x)")
+    a = np.arange(1_000_000, dtype=np.float32).reshape(1000, 1000)
+    back = jl.call("twice!", a)
+    assert a[999, 999] == 2 * 999_999  # Julia wrote into numpy's memory
+    assert back.ctypes.data == a.ctypes.data  # and handed the same memory back
+    # C-order (a, b) is Julia's (b, a): MXNet.jl's (features, batch) convention
+    assert jl.call("size", np.zeros((4, 3), np.float64)) == [3, 4]
+    for dtype in ("float32", "float64", "int32", "int64", "uint8"):
+        x = np.arange(6, dtype=dtype).reshape(2, 3)
+        assert jl.call("eltype", x) == {"float32": "Float32", "float64": "Float64", "int32": "Int32",
+                                        "int64": "Int64", "uint8": "UInt8"}[dtype]
+        assert jl.call("sum", x) == 15
+
+
+def test_julia_owned_arrays_come_back_zero_copy_and_are_released(jl):
+    jl.eval("const KEEP_ME = reshape(collect(Float64, 1:6), 3, 2); keep_me() = KEEP_ME")
+    arr = jl.call("keep_me")
+    assert arr.shape == (2, 3) and arr[1, 0] == 4.0
+    assert arr.ctypes.data == jl.eval("UInt(pointer(KEEP_ME))")
+    kept = jl.eval("length(PyJLChar.Bridge.KEPT)")
+    del arr
+    jl.call("identity", 0)  # the release travels with the next call
+    assert jl.eval("length(PyJLChar.Bridge.KEPT)") == kept - 1
+
+
+def test_non_contiguous_and_unsupported_arrays(jl):
+    a = np.arange(12, dtype=np.int64).reshape(3, 4)[:, ::2]
+    assert jl.call("sum", a) == a.sum()
+    with pytest.raises(TypeError, match="complex128"):
+        jl.call("sum", np.zeros(3, np.complex128))
+
+
+def test_julia_exceptions_become_python_exceptions(jl):
+    with pytest.raises(JuliaError, match="boom") as info:
+        jl.call("error", "boom")
+    assert info.value.kind == "ErrorException"
+    # exceptions that crash Julia 1.5 on bookworm's libunwind must not take the process down
+    with pytest.raises(JuliaError, match="BoundsError"):
+        jl.eval("[1, 2, 3][5]")
+    with pytest.raises(JuliaError, match="DomainError"):
+        jl.eval("sqrt(-1.0)")
+    with pytest.raises(JuliaError, match="InexactError"):
+        jl.eval("Int(2.5)")
+    with pytest.raises(UserError, match="fix this"):
+        jl.eval('throw(PyJLChar.UserError("fix this"))')
+    with pytest.raises(JuliaError, match="UndefVarError"):
+        jl.call("Base.no_such_function")
+    assert jl.call("+", 1, 1) == 2  # still alive
+
+
+def test_backtrace_only_when_debugging(jl):
+    with pytest.raises(JuliaError) as plain:
+        jl.call("error", "quiet")
+    assert plain.value.backtrace == ""
+    jl.debug = True
+    try:
+        with pytest.raises(JuliaError) as loud:
+            jl.eval("inner_fails() = error(\"loud\"); inner_fails()")
+    finally:
+        jl.debug = False
+    assert "inner_fails" in loud.value.backtrace
+
+
+def test_mx_errors_carry_libmxnet_text(jl):
+    with pytest.raises(MXError, match="libmxnet"):
+        jl.eval('throw(PyJLChar.mx.MXError("libmxnet said no"))')
+
+
+def test_progress_events_reach_python(jl):
+    jl.eval("""
+        function count_up(n)
+            for i in 1:n
+                PyJLChar.Bridge.emit("progress"; step = i, of = n)
+            end
+            PyJLChar.Bridge.log("done")
+            return n
+        end""")
+    events = []
+    assert jl.call("count_up", 5, on_event=events.append) == 5
+    assert [e["step"] for e in events if e["event"] == "progress"] == [1, 2, 3, 4, 5]
+    assert events[-1] == {"event": "log", "message": "done"}
+
+
+def test_exception_in_python_callback_stops_julia_and_is_raised(jl):
+    jl.eval("""
+        const CLEANED = Ref(false)
+        function until_stopped()
+            try
+                for i in 1:10^6
+                    PyJLChar.Bridge.emit("tick"; i = i)
+                end
+            finally
+                CLEANED[] = true
+            end
+        end""")
+
+    def handler(event):
+        if event["i"] == 3:
+            raise ValueError("handler broke")
+
+    with pytest.raises(ValueError, match="handler broke"):
+        jl.call("until_stopped", on_event=handler)
+    assert jl.eval("CLEANED[]") is True
+
+
+def test_ctrl_c_stops_a_long_call_within_a_second_after_cleanup(jl, tmp_path):
+    marker = tmp_path / "saved"
+    jl.eval("""
+        function long_work(marker)
+            try
+                while true
+                    Libc.systemsleep(0.01)   # busy work, then a chance to stop
+                    PyJLChar.Bridge.poll()
+                end
+            finally
+                write(marker, "checkpoint")   # what training does: save before leaving
+            end
+        end""")
+    sent = {}
+
+    def interrupt():
+        time.sleep(0.5)
+        sent["at"] = time.monotonic()
+        os.kill(os.getpid(), signal.SIGINT)
+
+    threading.Thread(target=interrupt).start()
+    with pytest.raises(KeyboardInterrupt):
+        jl.call("long_work", str(marker))
+    assert time.monotonic() - sent["at"] < 1.0
+    assert marker.read_text() == "checkpoint"
+    assert jl.call("+", 2, 2) == 4  # Julia still usable afterwards
+
+
+def test_calls_from_another_thread_are_refused(jl):
+    errors = []
+    t = threading.Thread(target=lambda: errors.append(_try(jl)))
+    t.start()
+    t.join()
+    assert isinstance(errors[0], RuntimeError)
+
+
+def _try(jl):
+    try:
+        jl.call("identity", 1)
+    except Exception as e:  # noqa: BLE001
+        return e
+
+
+def test_output_is_flushed_and_julia_shuts_down_cleanly(tmp_path):
+    code = ("from pyjlchar import julia\n"
+            "jl = julia.get()\n"
+            "jl.eval('atexit(() -> println(stderr, \"julia exit hooks ran\")); print(stdout, \"from julia\")')\n"
+            "print('from python', flush=True)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "from julia" in out.stdout and "from python" in out.stdout
+    assert "julia exit hooks ran" in out.stderr
+
+
+def test_precompile_cache_lives_in_the_project_cache(jl):
+    depot = jl.eval("DEPOT_PATH[1]")
+    assert depot == str(runtime.cache_dir() / "julia-depot")
+    assert (runtime.cache_dir() / "julia-depot" / "compiled").is_dir()
+
+
+def test_starter_choice_explains_itself(monkeypatch, jl):
+    from pyjlchar import julia
+
+    monkeypatch.setenv("PYJLCHAR_JULIA", "embedded")
+    assert julia.choose_starter(jl.info) == ("embedded", "PYJLCHAR_JULIA=embedded")
+    monkeypatch.setenv("PYJLCHAR_JULIA", "bogus")
+    with pytest.raises(UserError, match="PYJLCHAR_JULIA"):
+        julia.choose_starter(jl.info)
+    monkeypatch.setenv("PYJLCHAR_JULIA", "auto")
+    starter, reason = julia.choose_starter(jl.info)
+    if jl.info.version.startswith("1.5."):
+        assert starter == "embedded" and "juliacall" in reason
