@@ -1,0 +1,223 @@
+"""Settings: defaults, a TOML file on top of them, command-line flags on top of that.
+
+SETTINGS is the one place that defines every key, its default and its rule;
+config/shakespeare.toml mirrors it. Every mistake becomes a one-sentence UserError that
+names where it was made (file or command line), the section and the key.
+"""
+from __future__ import annotations
+
+import copy
+import difflib
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from .errors import UserError
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python < 3.11 has no tomllib; tomli is the same parser
+    try:
+        import tomli as tomllib
+    except ModuleNotFoundError:
+        tomllib = None
+
+COMMAND_LINE = "command line"
+_CONTEXT = re.compile(r"(?P<kind>cpu|gpu)(?::(?P<ids>\d+(?:,\d+)*))?")
+_NAME = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def _toml(value) -> str:
+    """`value` as it would be written in the TOML file."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return repr(value)
+
+
+@dataclass(frozen=True)
+class Setting:
+    default: object
+    type: type  # int, float or str; an int is accepted where a float is expected
+    rule: str  # what `check` demands, in words, completing "must be ..."
+    check: Callable[[object], bool]
+
+
+def positive_int(default: int) -> Setting:
+    return Setting(default, int, "a positive integer", lambda v: v > 0)
+
+
+def positive_number(default: float) -> Setting:
+    return Setting(default, float, "a positive number", lambda v: v > 0)
+
+
+def at_least_zero(default, zero_means: str) -> Setting:
+    kind = "integer" if type(default) is int else "number"
+    return Setting(default, type(default), f"zero ({zero_means}) or a positive {kind}", lambda v: v >= 0)
+
+
+def one_of(*choices: str) -> Setting:
+    """The first choice is the default."""
+    return Setting(choices[0], str, "one of " + ", ".join(_toml(c) for c in choices), lambda v: v in choices)
+
+
+def non_empty(default: str, meaning: str) -> Setting:
+    return Setting(default, str, f"a non-empty string ({meaning})", lambda v: v != "")
+
+
+SETTINGS: dict[str, dict[str, Setting]] = {
+    "data": {
+        "corpus": non_empty("shakespeare", "a built-in corpus name or the path of a text file"),
+        "train_ratio": Setting(0.9, float, "a number between 0 and 1, both excluded", lambda v: 0 < v < 1),
+    },
+    "model": {
+        "name": Setting("ptb", str, "made of letters, digits, '_' and '-' only (it names the checkpoint files)",
+                        lambda v: _NAME.fullmatch(v) is not None),
+        "layers": positive_int(2),
+        "hidden": positive_int(256),
+        "embed": positive_int(256),
+        "dropout": Setting(0.0, float, "a number from 0 up to but excluding 1", lambda v: 0 <= v < 1),
+        "cell": one_of("lstm", "fused"),
+    },
+    "train": {
+        "seq_len": positive_int(32),
+        "batch_size": positive_int(32),
+        "epochs": positive_int(21),
+        "optimizer": one_of("adam", "sgd"),
+        "learning_rate": positive_number(0.01),
+        "weight_decay": at_least_zero(1e-5, "no decay"),
+        "grad_clip": at_least_zero(1.0, "no clipping"),
+        "init_scale": positive_number(0.1),
+        "seed": Setting(42, int, "an integer from 0 to 2147483647", lambda v: 0 <= v < 2**31),
+        "checkpoint_dir": non_empty("checkpoints", "a folder"),
+        "context": Setting("cpu", str, "cpu, gpu, or a list of distinct device numbers such as gpu:0,1 or cpu:0,1",
+                           lambda v: _devices(v) is not None),
+    },
+    "sample": {
+        "length": positive_int(100),
+        "num_samples": positive_int(10),
+        "start": non_empty("a", "the text each sample starts from"),
+        "temperature": at_least_zero(1.0, "always the likeliest character"),
+        "top_k": at_least_zero(0, "no limit"),
+    },
+}
+
+DEFAULTS: dict[str, dict[str, object]] = {
+    section: {key: setting.default for key, setting in keys.items()} for section, keys in SETTINGS.items()
+}
+
+
+def load_config(path: str | None, overrides: dict | None = None) -> dict:
+    """The full settings: DEFAULTS, updated by the TOML file at `path` (if any), then by
+    `overrides`, a flat dict like {"train.epochs": 5} where None means "flag not given"."""
+    config = copy.deepcopy(DEFAULTS)
+    layers = []
+    if path is not None:
+        layers.append((str(path), _read_toml(str(path))))
+    nested: dict[str, dict] = {}
+    for dotted, value in (overrides or {}).items():
+        if value is not None:
+            section, _, key = dotted.partition(".")
+            nested.setdefault(section, {})[key] = value
+    layers.append((COMMAND_LINE, nested))
+    for source, values in layers:
+        for section, keys in _validated(source, values).items():
+            config[section].update(keys)
+    return config
+
+
+def parse_context(text: str) -> list[tuple[str, int]]:
+    """Devices named by a context string: "gpu" -> [("gpu", 0)], "cpu:0,1" -> [("cpu", 0), ("cpu", 1)]."""
+    devices = _devices(text)
+    if devices is None:
+        raise UserError(f"device context {text!r} is not valid: use cpu, gpu, or a list of distinct "
+                        "device numbers such as gpu:0,1 or cpu:0,1")
+    return devices
+
+
+def _devices(text: str) -> list[tuple[str, int]] | None:
+    match = _CONTEXT.fullmatch(text)
+    if match is None:
+        return None
+    ids = [int(i) for i in match["ids"].split(",")] if match["ids"] else [0]
+    if len(set(ids)) != len(ids):
+        return None
+    return [(match["kind"], i) for i in ids]
+
+
+def _read_toml(path: str) -> dict:
+    if tomllib is None:
+        raise UserError(f"reading {path} needs a TOML parser: use Python 3.11 or newer, or pip install tomli")
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise UserError(f"config file {path} does not exist: check the path, or leave the config out "
+                        "to use the defaults") from None
+    except IsADirectoryError:
+        raise UserError(f"config file {path} is a directory: pass the path of a .toml file") from None
+    except OSError as e:
+        raise UserError(f"config file {path} cannot be read ({e.strerror}): check its permissions") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise UserError(f"config file {path} is not UTF-8 (bad byte at offset {e.start}): "
+                        "save it as UTF-8") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise UserError(f"{path} is not valid TOML ({e}): fix the syntax there") from None
+
+
+def _validated(source: str, values: dict) -> dict:
+    """`values` ({section: {key: value}}) checked against SETTINGS, floats made float."""
+    result = {}
+    for section, keys in values.items():
+        if section not in SETTINGS and not isinstance(keys, dict):
+            owner = next((name for name, known in SETTINGS.items() if section in known), None)
+            place = f"move it under [{owner}]" if owner else f"remove it (the sections are {', '.join(SETTINGS)})"
+            raise UserError(f"{source}: setting '{section}' is outside any [section]; {place}")
+        if section not in SETTINGS:
+            hint = _suggestion(section, SETTINGS, "[{}]")
+            raise UserError(f"{source}: unknown section [{section}]{hint}; known sections: {', '.join(SETTINGS)}")
+        if not isinstance(keys, dict):
+            raise UserError(f"{source}: {section} must be a table of settings; write it as [{section}] "
+                            "followed by key = value lines")
+        known = SETTINGS[section]
+        result[section] = {}
+        for key, value in keys.items():
+            if key not in known:
+                hint = _suggestion(key, known, "'{}'")
+                raise UserError(f"{source}: unknown key '{key}' in [{section}]{hint}; known keys: {', '.join(known)}")
+            result[section][key] = _checked(source, section, key, value, known[key])
+    return result
+
+
+_TYPE_NAMES = {int: "an integer", float: "a finite number", str: "a string"}
+
+
+def _checked(source: str, section: str, key: str, value, setting: Setting):
+    where = f"{source}: '{key}' in [{section}]"
+    example = f"for example {key} = {_toml(setting.default)}"
+    if not _has_type(value, setting.type):
+        raise UserError(f"{where} must be {_TYPE_NAMES[setting.type]}, not {_toml(value)}; {example}")
+    if setting.type is float:
+        value = float(value)
+    if not setting.check(value):
+        raise UserError(f"{where} must be {setting.rule}, not {_toml(value)}; {example}")
+    return value
+
+
+def _has_type(value, expected: type) -> bool:
+    if isinstance(value, bool):  # bool is an int subclass, but true is never a count
+        return False
+    if expected is float:
+        return isinstance(value, (int, float)) and math.isfinite(value)
+    return isinstance(value, expected)
+
+
+def _suggestion(name: str, known, template: str) -> str:
+    close = difflib.get_close_matches(name, list(known), n=1)
+    return f" (did you mean {template.format(close[0])}?)" if close else ""

