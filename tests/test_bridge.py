@@ -108,13 +108,15 @@ def test_progress_events_reach_python(jl):
             for i in 1:n
                 PyJLChar.Bridge.emit("progress"; step = i, of = n)
             end
-            PyJLChar.Bridge.log("done")
+            @info "done"
+            @warn "careful"
             return n
         end""")
     events = []
     assert jl.call("count_up", 5, on_event=events.append) == 5
     assert [e["step"] for e in events if e["event"] == "progress"] == [1, 2, 3, 4, 5]
-    assert events[-1] == {"event": "log", "message": "done"}
+    assert events[-2:] == [{"event": "log", "level": "info", "message": "done"},
+                           {"event": "log", "level": "warn", "message": "careful"}]
 
 
 def test_exception_in_python_callback_stops_julia_and_is_raised(jl):

@@ -12,6 +12,7 @@ an array table, calls a Julia function, and hands back a JSON reply and an array
 """
 module Bridge
 
+using Logging
 using ..JSON
 using ..PyJLChar: UserError
 
@@ -43,23 +44,27 @@ const LAST_ARRAYS = Ref{Vector{ArrayDesc}}(ArrayDesc[])
     emit(event; fields...)
 
 Sends a progress event to Python. Throws `InterruptException` when Python asks to stop
-(the user pressed Ctrl-C). Without Python (plain Julia), "log" events go to stderr.
+(the user pressed Ctrl-C). Without Python (plain Julia) events are dropped. Log lines are
+not events to emit by hand: use `@info`, which reaches Python through `EventLogger`.
 """
 function emit(event::AbstractString; fields...)
-    if CALLBACK[] == C_NULL
-        event == "log" && println(stderr, fields[:message])
-        return nothing
-    end
+    CALLBACK[] == C_NULL && return nothing
     msg = json(Dict{String,Any}("event" => event, (string(k) => v for (k, v) in fields)...))
     stop = ccall(CALLBACK[], Cint, (Ptr{UInt8}, Int64), msg, sizeof(msg))
     stop == 0 || throw(InterruptException())
     return nothing
 end
 
+"Forwards log records (`@info` in the mx layer and the char-lstm) to Python as \"log\" events."
+struct EventLogger <: AbstractLogger end
+Logging.min_enabled_level(::EventLogger) = Logging.Info
+Logging.shouldlog(::EventLogger, args...) = true
+Logging.catch_exceptions(::EventLogger) = false  # let a Ctrl-C request (InterruptException) through
+Logging.handle_message(::EventLogger, level, message, args...; kwargs...) =
+    emit("log"; level = lowercase(string(level)), message = string(message))
+
 "Lets Python stop the current call (Ctrl-C); cheap enough to call once a batch."
 poll() = emit("poll")
-
-log(message::AbstractString) = emit("log"; message = message)
 
 "Runs Julia code in Main and returns the value of its last expression."
 evaluate(code::AbstractString) = include_string(Main, code, "pyjlchar")
@@ -124,7 +129,9 @@ function entry(req::Ptr{UInt8}, req_len::Int64, arrays::Ptr{ArrayDesc}, n_arrays
         f = resolve(request["fn"])
         args = decode(request["args"], inputs)
         kwargs = decode(request["kwargs"], inputs)
-        value = Base.invokelatest(f, args...; (Symbol(k) => v for (k, v) in kwargs)...)
+        value = with_logger(EventLogger()) do
+            Base.invokelatest(f, args...; (Symbol(k) => v for (k, v) in kwargs)...)
+        end
         Dict{String,Any}("value" => encode(value, out))
     catch e
         empty!(out)
