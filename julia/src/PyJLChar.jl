@@ -11,6 +11,8 @@ include("errors.jl")
 include("mx/MXNet.jl")
 const mx = MXNet
 include("info.jl")
+include("charlstm/lstm.jl")
+include("charlstm/vocab.jl")
 include("bridge.jl")
 
 end # module

@@ -1,0 +1,107 @@
+# The char-lstm graph: an LSTM explicitly unrolled over time, named as in MXNet.jl's example.
+
+"The two states an LSTM cell carries from one step to the next."
+struct LSTMState
+    c::mx.SymbolicNode
+    h::mx.SymbolicNode
+end
+
+"The weights of one LSTM layer, shared by all its unrolled steps."
+struct LSTMParam
+    i2h_W::mx.SymbolicNode
+    h2h_W::mx.SymbolicNode
+    i2h_b::mx.SymbolicNode
+    h2h_b::mx.SymbolicNode
+end
+
+"""
+    lstm_cell(data, prev_state, param; num_hidden, dropout=0, name) -> LSTMState
+
+One LSTM step. The four gates come from one SliceChannel of i2h + h2h, in the original's
+order: input (sigmoid), input transform (tanh), forget (sigmoid), output (sigmoid). Dropout,
+when > 0, applies to `data` only. Every node is named after `name`, so graphs built twice
+have the same JSON.
+"""
+function lstm_cell(data::mx.SymbolicNode, prev_state::LSTMState, param::LSTMParam;
+                   num_hidden::Int, dropout::Real = 0, name::Symbol)
+    node_name(suffix) = Symbol(name, "_", suffix)
+    if dropout > 0
+        data = mx.Dropout(data; p = dropout, name = node_name("dropout"))
+    end
+    i2h = mx.FullyConnected(data = data, weight = param.i2h_W, bias = param.i2h_b,
+                            num_hidden = 4num_hidden, name = node_name("i2h"))
+    h2h = mx.FullyConnected(data = prev_state.h, weight = param.h2h_W, bias = param.h2h_b,
+                            num_hidden = 4num_hidden, name = node_name("h2h"))
+    gates = mx.SliceChannel(mx.elemwise_add(i2h, h2h; name = node_name("sum"));
+                            num_outputs = 4, name = node_name("gates"))
+    in_gate = mx.Activation(gates[1]; act_type = :sigmoid, name = node_name("in_gate"))
+    in_transform = mx.Activation(gates[2]; act_type = :tanh, name = node_name("in_transform"))
+    forget_gate = mx.Activation(gates[3]; act_type = :sigmoid, name = node_name("forget_gate"))
+    out_gate = mx.Activation(gates[4]; act_type = :sigmoid, name = node_name("out_gate"))
+    next_c = mx.elemwise_add(mx.elemwise_mul(forget_gate, prev_state.c; name = node_name("kept_c")),
+                             mx.elemwise_mul(in_gate, in_transform; name = node_name("new_c"));
+                             name = node_name("next_c"))
+    next_h = mx.elemwise_mul(out_gate, mx.Activation(next_c; act_type = :tanh, name = node_name("tanh_c"));
+                             name = node_name("next_h"))
+    return LSTMState(next_c, next_h)
+end
+
+"""
+    LSTM(n_layer, seq_len, dim_hidden, dim_embed, n_class; dropout=0, name=:ptb,
+         output_states=false) -> SymbolicNode
+
+The unrolled char-lstm. Inputs per step t: `<name>_data_t` (one-hot, n_class × batch) and
+`<name>_label_t`; per layer l: `<name>_l<l>_init_c`/`_init_h`. Outputs: the softmax of every
+step, then (output_states) every layer's last c, then every layer's last h, for carrying the
+states into the next call. Dropout applies to the inputs of layers >= 2 and of the decoder.
+"""
+function LSTM(n_layer::Int, seq_len::Int, dim_hidden::Int, dim_embed::Int, n_class::Int;
+              dropout::Real = 0, name::Symbol = :ptb, output_states::Bool = false)
+    var(suffix) = mx.Variable(Symbol(name, "_", suffix))
+    embed_W, pred_W, pred_b = var("embed_weight"), var("pred_weight"), var("pred_bias")
+    params = [LSTMParam(var("l$(l)_i2h_weight"), var("l$(l)_h2h_weight"),
+                        var("l$(l)_i2h_bias"), var("l$(l)_h2h_bias")) for l in 1:n_layer]
+    states = [LSTMState(var("l$(l)_init_c"), var("l$(l)_init_h")) for l in 1:n_layer]
+
+    outputs = mx.SymbolicNode[]
+    for t in 1:seq_len
+        hidden = mx.FullyConnected(data = var("data_$t"), weight = embed_W, num_hidden = dim_embed,
+                                   no_bias = true, name = Symbol(name, "_embed_$t"))
+        for l in 1:n_layer
+            # Layer 1 reads the embedding: dropping characters of the input would lose data.
+            states[l] = lstm_cell(hidden, states[l], params[l]; num_hidden = dim_hidden,
+                                  dropout = l == 1 ? 0 : dropout, name = Symbol(name, "_lstm_$(t)_l$l"))
+            hidden = states[l].h
+        end
+        if dropout > 0
+            hidden = mx.Dropout(hidden; p = dropout, name = Symbol(name, "_pred_dropout_$t"))
+        end
+        pred = mx.FullyConnected(data = hidden, weight = pred_W, bias = pred_b, num_hidden = n_class,
+                                 name = Symbol(name, "_pred_$t"))
+        push!(outputs, mx.SoftmaxOutput(pred, var("label_$t"); name = Symbol(name, "_softmax_$t")))
+    end
+
+    # BlockGrad closes the dangling final states: they pass on no gradient.
+    last_c = [mx.BlockGrad(states[l].c; name = Symbol(name, "_l$(l)_last_c")) for l in 1:n_layer]
+    last_h = [mx.BlockGrad(states[l].h; name = Symbol(name, "_l$(l)_last_h")) for l in 1:n_layer]
+    output_states && append!(outputs, vcat(last_c, last_h))
+    return mx.Group(outputs...)
+end
+
+"""
+    lstm_data_shapes(name, seq_len, n_layer, dim_hidden, n_class, batch_size)
+
+The LSTM's data inputs and their sizes, in the order data providers list them: the one-hot
+input of each step, then each layer's initial c, then each layer's initial h.
+"""
+function lstm_data_shapes(name::Symbol, seq_len::Int, n_layer::Int, dim_hidden::Int, n_class::Int,
+                          batch_size::Int)
+    return Pair{Symbol,Tuple}[
+        [Symbol(name, "_data_$t") => (n_class, batch_size) for t in 1:seq_len];
+        [Symbol(name, "_l$(l)_init_c") => (dim_hidden, batch_size) for l in 1:n_layer];
+        [Symbol(name, "_l$(l)_init_h") => (dim_hidden, batch_size) for l in 1:n_layer]]
+end
+
+"The LSTM's label inputs and their sizes: the next character's class id of each step."
+lstm_label_shapes(name::Symbol, seq_len::Int, batch_size::Int) =
+    Pair{Symbol,Tuple}[Symbol(name, "_label_$t") => (batch_size,) for t in 1:seq_len]
