@@ -5,9 +5,22 @@ module MXNet
 using Libdl
 
 include("base.jl")
+# The operator functions are generated from this library's registry: recompile when it changes.
+include_dependency(library_path())
+
+include("context.jl")
+include("registry.jl")
+include("params.jl")
+include("ndarray.jl")
+include("symbolic_node.jl")
+include("ops.jl")
+include("arithmetic.jl")
+include("executor.jl")
+include("random.jl")
 
 function __init__()
     load_library()
+    register_legacy_ops()
 end
 
 end # module

@@ -1,0 +1,17 @@
+# The Julia tests: `./scripts/julia julia/test/runtests.jl`. They run on the real libmxnet.
+using Test
+using PyJLChar
+const mx = PyJLChar.mx
+
+# libmxnet logs a line per bind otherwise.
+ENV["MXNET_SUBGRAPH_VERBOSE"] = "0"
+
+@testset "PyJLChar" begin
+    @testset "mx" begin
+        include("mx/test_context.jl")
+        include("mx/test_ndarray.jl")
+        include("mx/test_symbolic_node.jl")
+        include("mx/test_executor.jl")
+        include("mx/test_random.jl")
+    end
+end
