@@ -21,6 +21,9 @@ include("random.jl")
 function __init__()
     load_library()
     register_legacy_ops()
+    # Whatever ran at precompile time left handles of that process (saved as NULL) and names.
+    empty!(OP_HANDLES)
+    empty!(NAME_COUNTS)
 end
 
 end # module
