@@ -12,6 +12,8 @@
         # Operators named like Julia functions live in mx only.
         @test mx.sum !== Base.sum && sum([1, 2, 3]) == 6 && exp(0.0) == 1.0
         @test mx.list_outputs(mx.sum(mx.Variable(:x); name = :total)) == [:total_output]
+        # Operator handles are looked up in this process, never taken from the precompiled image.
+        @test !isempty(mx.OP_HANDLES) && all(h -> h != C_NULL, values(mx.OP_HANDLES))
     end
 
     @testset "variables and attributes" begin
@@ -58,6 +60,9 @@
         @test mx.param_string(:axis, nothing) == "None"
         @test mx.param_string(:dtype, Float64) == "float64"
         @test mx.param_string(:act_type, :tanh) == "tanh"
+        @test mx.param_string(:scalar, 1f-5) == "1.0e-5"
+        @test startswith(mx.param_string(:scalar, π), "3.14159")
+        @test mx.param_string(:scalar, 1 // 4) == "0.25"
     end
 
     @testset "infer_shape in Julia's order" begin
