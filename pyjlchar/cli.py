@@ -39,6 +39,121 @@ def doctor(as_json: bool) -> None:
         sys.exit(1)
 
 
+def _config_and_flags(config_path: str | None, flags: dict) -> dict:
+    from . import config
+
+    return config.load_config(config_path, flags)
+
+
+@cli.command()
+@click.option("--config", "config_path", metavar="FILE",
+              help="TOML run configuration (e.g. config/shakespeare.toml); flags override it. "
+                   "Without it, the original's settings.")
+@click.option("--context", metavar="DEVICES",
+              help="cpu, gpu, gpu:0,1 or cpu:0,1 (several devices train data-parallel).")
+@click.option("--epochs", type=int, help="Number of passes over the training text.")
+@click.option("--batch-size", type=int, help="Sequences per batch.")
+@click.option("--seq-len", type=int, help="Characters per unrolled sequence.")
+@click.option("--corpus", help='"shakespeare", "shakespeare-full", or the path of a UTF-8 text file.')
+@click.option("--checkpoint-dir", metavar="DIR", help="Where checkpoints go (default checkpoints).")
+@click.option("--seed", type=int, help="Random seed; the same seed repeats a run exactly.")
+@click.option("--resume", is_flag=True,
+              help="Continue the run saved in the checkpoint folder where it stopped "
+                   "(weights, optimizer state, epoch, random state).")
+def train(config_path, context, epochs, batch_size, seq_len, corpus, checkpoint_dir, seed, resume):
+    """Train a character-level LSTM and save a checkpoint after every epoch.
+
+    \b
+    Files, for model name NAME in the checkpoint folder:
+      NAME-symbol.json    the network (libmxnet's JSON; Apache MXNet loads it)
+      NAME-0001.params    weights after epoch 1 (MXNet's .params format)
+      NAME-0001.states    optimizer state, for --resume
+      NAME-meta.json      vocabulary, settings, per-epoch NLL history
+
+    Ctrl-C saves a checkpoint of the epoch in progress and prints the command that resumes.
+
+    \b
+    Example:
+      pyjlchar train --config config/shakespeare.toml --epochs 2
+    """
+    from . import corpus as corpora
+    from .progress import Reporter
+    from .charlstm import run_training
+
+    flags = {"train.context": context, "train.epochs": epochs, "train.batch_size": batch_size,
+             "train.seq_len": seq_len, "data.corpus": corpus, "train.checkpoint_dir": checkpoint_dir,
+             "train.seed": seed}
+    settings = _config_and_flags(config_path, flags)
+    reporter = Reporter()
+    try:
+        run_training(settings, resume=resume, on_event=reporter)
+    except KeyboardInterrupt:
+        reporter.close()
+        again = ["pyjlchar", *sys.argv[1:]] + ([] if resume else ["--resume"])
+        click.echo("interrupted; the checkpoint above keeps the work so far. Resume with:\n  "
+                   + " ".join(again), err=True)
+        sys.exit(130)
+    finally:
+        reporter.close()
+
+
+@cli.command()
+@click.option("--checkpoint", required=True, metavar="PATH",
+              help="A .params file (checkpoints/ptb-0021.params), or a run's prefix "
+                   "(checkpoints/ptb) to use its epoch with the best validation NLL.")
+@click.option("--config", "config_path", metavar="FILE", help="Take the defaults from this file's [sample] section.")
+@click.option("--length", type=int, help="Characters to generate per sample (default 100).")
+@click.option("--temperature", type=float, help="1 samples the model as is, lower is more conservative, 0 always takes the likeliest character.")
+@click.option("--top-k", type=int, help="Draw only from the k likeliest characters (0: no limit).")
+@click.option("--prime", help='Text the samples start from (default "a").')
+@click.option("--seed", type=int, help="Random seed: the same seed gives the same text.")
+@click.option("--num-samples", type=int, help="Samples to draw, all in one batch (default 10).")
+@click.option("--context", metavar="DEVICE", help="cpu or gpu (default cpu).")
+def sample(checkpoint, config_path, length, temperature, top_k, prime, seed, num_samples, context):
+    """Generate text from a trained checkpoint; samples go to stdout.
+
+    \b
+    Example:
+      pyjlchar sample --checkpoint checkpoints/ptb --prime "ROMEO:" --length 300 --seed 1
+    """
+    from . import checkpoints
+    from .charlstm import sample_texts
+
+    flags = {"sample.length": length, "sample.temperature": temperature, "sample.top_k": top_k,
+             "sample.start": prime, "sample.num_samples": num_samples, "train.context": context}
+    settings = _config_and_flags(config_path, flags)
+    texts = sample_texts(checkpoints.resolve(checkpoint), settings, seed=seed)
+    for i, text in enumerate(texts, 1):
+        if len(texts) > 1:
+            click.echo(f"## Sample {i}")
+        click.echo(text)
+        if len(texts) > 1:
+            click.echo()
+
+
+@cli.command(name="eval")
+@click.option("--checkpoint", required=True, metavar="PATH",
+              help="A .params file, or a run's prefix (checkpoints/ptb) for its best epoch.")
+@click.option("--text", "text_path", required=True, metavar="FILE", help="UTF-8 text to score.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option("--context", metavar="DEVICE", help="cpu or gpu (default cpu).")
+def evaluate(checkpoint, text_path, as_json, context):
+    """Score a text with a checkpoint: NLL per character (natural log), perplexity, bits per
+    character. The text is one continuous stream: the state is carried from each character to
+    the next, and every character after the first is predicted."""
+    from . import checkpoints
+    from .charlstm import evaluate_text
+
+    settings = _config_and_flags(None, {"train.context": context})
+    result = evaluate_text(checkpoints.resolve(checkpoint), text_path, settings)
+    if as_json:
+        click.echo(json.dumps(result, indent=2))
+    else:
+        click.echo(f"NLL = {result['nll']:.4f}\nperplexity = {result['perplexity']:.4f}\n"
+                   f"bits per char = {result['bits_per_char']:.4f}\n"
+                   f"characters = {result['n_chars']} ({result['unknown']} outside the vocabulary)")
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: turns every failure into one line on stderr and an exit code."""
     args = sys.argv[1:] if argv is None else argv

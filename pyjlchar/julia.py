@@ -227,6 +227,15 @@ def _start() -> Julia:
     starter, reason = choose_starter(info)
     # Julia reads these when it starts, and the processes it spawns (precompilation) inherit them.
     os.environ.update(runtime.julia_environment(info))
+    # libgcc_s global before anything C++ (PLATFORM.md): else exceptions thrown inside libmxnet
+    # abort the process. Then libmxnet here first: a broken one is one clear error, not a
+    # failed precompile.
+    ctypes.CDLL("libgcc_s.so.1", mode=ctypes.RTLD_GLOBAL)
+    try:
+        ctypes.CDLL(os.environ["MXNET_LIBRARY_PATH"], mode=ctypes.RTLD_GLOBAL)
+    except OSError as e:
+        raise UserError(f"libmxnet at {os.environ['MXNET_LIBRARY_PATH']} could not be loaded ({e}): "
+                        "install libgomp1 (apt-get install libgomp1), or reinstall the mxnet wheel") from None
     if starter == "juliacall":
         try:
             return _start_juliacall(info, reason)
@@ -250,9 +259,8 @@ def _start_juliacall(info: runtime.JuliaInfo, reason: str) -> Julia:
 
 
 def _start_embedded(info: runtime.JuliaInfo, reason: str) -> Julia:
-    # The load order matters (PLATFORM.md): libgcc_s first, so C++ exceptions inside libmxnet
-    # unwind properly; the private libunwind before libjulia; libjulia global for ccall(:jl_*).
-    ctypes.CDLL("libgcc_s.so.1", mode=ctypes.RTLD_GLOBAL)
+    # The load order matters (PLATFORM.md): the private libunwind before libjulia; libjulia
+    # global for ccall(:jl_*).
     if info.needs_old_libunwind:
         ctypes.CDLL(str(runtime.libunwind_dir() / "libunwind.so.8"), mode=ctypes.RTLD_GLOBAL)
     lib = ctypes.CDLL(info.libjulia, mode=ctypes.RTLD_GLOBAL)

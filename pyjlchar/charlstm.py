@@ -1,0 +1,31 @@
+"""The char-lstm's Python face: settings and files in, calls into Julia (julia/src/charlstm/)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from . import config, corpus, julia
+from .progress import Reporter
+
+
+def _contexts(settings: dict) -> list:
+    return [list(c) for c in config.parse_context(settings["train"]["context"])]
+
+
+def run_training(settings: dict, resume: bool, on_event: Reporter) -> dict:
+    """Trains per `settings` (config.load_config's dict); returns the run's summary."""
+    text_file = corpus.corpus_path(settings["data"]["corpus"])
+    corpus.check_corpus(text_file)
+    return julia.get().call("PyJLChar.train_model", settings, str(text_file), _contexts(settings),
+                            resume=resume, on_event=on_event)
+
+
+def sample_texts(params: Path, settings: dict, seed: int | None) -> list[str]:
+    s = settings["sample"]
+    return julia.get().call("PyJLChar.sample_text", str(params), length=s["length"],
+                            temperature=s["temperature"], top_k=s["top_k"], prime=s["start"],
+                            seed=seed, num_samples=s["num_samples"], context=_contexts(settings)[0])
+
+
+def evaluate_text(params: Path, text_path: str, settings: dict) -> dict:
+    text = corpus.read_corpus(text_path)
+    return julia.get().call("PyJLChar.evaluate_text", str(params), text, context=_contexts(settings)[0])
