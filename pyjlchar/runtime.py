@@ -120,6 +120,8 @@ def julia_environment(info: JuliaInfo) -> dict:
         "MXNET_LIBRARY_PATH": str(libmxnet_path()),
         # libmxnet's OpenMP pool would otherwise oversubscribe the cores.
         "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS") or str(os.cpu_count() or 1),
+        # libmxnet would print an MKLDNN line on stdout at every bind.
+        "MXNET_SUBGRAPH_VERBOSE": os.environ.get("MXNET_SUBGRAPH_VERBOSE", "0"),
     }
     if info.needs_old_libunwind:
         if not (libunwind_dir() / "libunwind.so.8").exists():
