@@ -1,5 +1,6 @@
 # The Julia tests: `./scripts/julia julia/test/runtests.jl`. They run on the real libmxnet.
 using Test
+import Random
 using PyJLChar
 const mx = PyJLChar.mx
 
@@ -13,5 +14,8 @@ ENV["MXNET_SUBGRAPH_VERBOSE"] = "0"
         include("mx/test_symbolic_node.jl")
         include("mx/test_executor.jl")
         include("mx/test_random.jl")
+        include("mx/test_initializer.jl")
+        include("mx/test_checkpoint.jl")
+        include("mx/test_optimizer.jl")
     end
 end

@@ -3,6 +3,8 @@
 module MXNet
 
 using Libdl
+using Printf
+import Random
 
 include("base.jl")
 # The operator functions are generated from this library's registry: recompile when it changes.
@@ -17,6 +19,9 @@ include("ops.jl")
 include("arithmetic.jl")
 include("executor.jl")
 include("random.jl")
+include("initializer.jl")
+include("checkpoint.jl")
+include("optimizer.jl")
 
 function __init__()
     load_library()
