@@ -17,5 +17,6 @@ ENV["MXNET_SUBGRAPH_VERBOSE"] = "0"
         include("mx/test_initializer.jl")
         include("mx/test_checkpoint.jl")
         include("mx/test_optimizer.jl")
+        include("mx/test_kvstore.jl")
     end
 end

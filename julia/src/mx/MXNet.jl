@@ -22,6 +22,7 @@ include("random.jl")
 include("initializer.jl")
 include("checkpoint.jl")
 include("optimizer.jl")
+include("kvstore.jl")
 
 function __init__()
     load_library()
