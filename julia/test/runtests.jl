@@ -18,5 +18,7 @@ ENV["MXNET_SUBGRAPH_VERBOSE"] = "0"
         include("mx/test_checkpoint.jl")
         include("mx/test_optimizer.jl")
         include("mx/test_kvstore.jl")
+        include("mx/test_io.jl")
+        include("mx/test_metric.jl")
     end
 end

@@ -23,6 +23,8 @@ include("initializer.jl")
 include("checkpoint.jl")
 include("optimizer.jl")
 include("kvstore.jl")
+include("io.jl")
+include("metric.jl")
 
 function __init__()
     load_library()
