@@ -20,5 +20,6 @@ ENV["MXNET_SUBGRAPH_VERBOSE"] = "0"
         include("mx/test_kvstore.jl")
         include("mx/test_io.jl")
         include("mx/test_metric.jl")
+        include("mx/test_callback.jl")
     end
 end

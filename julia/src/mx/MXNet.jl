@@ -25,6 +25,7 @@ include("optimizer.jl")
 include("kvstore.jl")
 include("io.jl")
 include("metric.jl")
+include("callback.jl")
 
 function __init__()
     load_library()
