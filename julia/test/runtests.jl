@@ -21,5 +21,6 @@ ENV["MXNET_SUBGRAPH_VERBOSE"] = "0"
         include("mx/test_io.jl")
         include("mx/test_metric.jl")
         include("mx/test_callback.jl")
+        include("mx/test_model.jl")
     end
 end

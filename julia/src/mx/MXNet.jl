@@ -26,6 +26,7 @@ include("kvstore.jl")
 include("io.jl")
 include("metric.jl")
 include("callback.jl")
+include("model.jl")
 
 function __init__()
     load_library()
