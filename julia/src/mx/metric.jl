@@ -3,6 +3,8 @@
 """
 A metric accumulated batch by batch: `update!(metric, labels, preds)` adds a batch (vectors of
 NDArrays, one per output), `get(metric)` gives `[(name, value), ...]`, `reset!` starts over.
+A new metric implements `update_one!(metric, label::Array, pred::Array)` (one output and its
+label, copied to Julia), `Base.get` and `reset!`.
 """
 abstract type AbstractEvalMetric end
 
