@@ -13,6 +13,12 @@ const mx = MXNet
 include("info.jl")
 include("charlstm/lstm.jl")
 include("charlstm/vocab.jl")
+include("charlstm/provider.jl")
+include("charlstm/nll.jl")
+include("charlstm/checkpoint_meta.jl")
+include("charlstm/predictor.jl")
+include("charlstm/sampler.jl")
+include("charlstm/evaluate.jl")
 include("bridge.jl")
 
 end # module

@@ -23,4 +23,14 @@ ENV["MXNET_SUBGRAPH_VERBOSE"] = "0"
         include("mx/test_callback.jl")
         include("mx/test_model.jl")
     end
+    @testset "charlstm" begin
+        include("charlstm/fixtures.jl")
+        include("charlstm/test_lstm.jl")
+        include("charlstm/test_vocab.jl")
+        include("charlstm/test_provider.jl")
+        include("charlstm/test_nll.jl")
+        include("charlstm/test_checkpoint_meta.jl")
+        include("charlstm/test_sampler.jl")
+        include("charlstm/test_evaluate.jl")
+    end
 end

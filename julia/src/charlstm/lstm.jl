@@ -105,3 +105,38 @@ end
 "The LSTM's label inputs and their sizes: the next character's class id of each step."
 lstm_label_shapes(name::Symbol, seq_len::Int, batch_size::Int) =
     Pair{Symbol,Tuple}[Symbol(name, "_label_$t") => (batch_size,) for t in 1:seq_len]
+
+"""
+What fixes an LSTM's parameters (and its dropout), as a checkpoint's meta file records it;
+the unrolled length is chosen per use (training, sampling, scoring).
+"""
+struct ModelSpec
+    name::Symbol
+    n_layer::Int
+    dim_hidden::Int
+    dim_embed::Int
+    n_class::Int
+    dropout::Float64
+end
+
+LSTM(spec::ModelSpec, seq_len::Int; output_states::Bool = false) =
+    LSTM(spec.n_layer, seq_len, spec.dim_hidden, spec.dim_embed, spec.n_class;
+         dropout = spec.dropout, name = spec.name, output_states = output_states)
+
+lstm_data_shapes(spec::ModelSpec, seq_len::Int, batch_size::Int) =
+    lstm_data_shapes(spec.name, seq_len, spec.n_layer, spec.dim_hidden, spec.n_class, batch_size)
+
+"""
+    parameter_shapes(spec) -> Vector{Pair{Symbol,Tuple}}
+
+The learned arguments (every argument but data, labels and initial states) and their sizes,
+in `list_arguments` order.
+"""
+function parameter_shapes(spec::ModelSpec)
+    lstm = LSTM(spec, 1)
+    inputs = Dict(lstm_data_shapes(spec, 1, 1))
+    arg_shapes, _, _ = mx.infer_shape(lstm, inputs)
+    labels = Set(first.(lstm_label_shapes(spec.name, 1, 1)))
+    return Pair{Symbol,Tuple}[name => shape for (name, shape) in zip(mx.list_arguments(lstm), arg_shapes)
+                              if !haskey(inputs, name) && !(name in labels)]
+end

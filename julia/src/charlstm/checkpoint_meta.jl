@@ -1,0 +1,157 @@
+# A checkpoint is `<prefix>-symbol.json`, one `<prefix>-%04d.params` per saved epoch, and
+# `<prefix>-meta.json`: what the params files alone cannot say (vocabulary, architecture,
+# settings, history), so that a checkpoint can be sampled or resumed on its own.
+#
+# The meta file, a JSON object:
+#   "format":        "pyjlchar-checkpoint/1"
+#   "vocab":         the known characters as one-character strings, in class-id order
+#   "unknown_class": the class id of characters outside the vocabulary (= length of vocab)
+#   "model":         {"name", "layers", "hidden", "embed", "dropout", "cell": "lstm", "n_class"}
+#   "train":         the training settings (whatever the trainer records)
+#   "history":       [{"epoch", "train_nll", "val_nll" (null without validation), "seconds"}]
+#   "epoch":         the last saved epoch (0 before the first)
+
+const CHECKPOINT_FORMAT = "pyjlchar-checkpoint/1"
+
+meta_path(prefix::AbstractString) = string(prefix, "-meta.json")
+
+"""
+    new_meta(vocab, spec, train_settings) -> Dict
+
+The meta of a checkpoint before its first epoch.
+"""
+function new_meta(vocab::Vocabulary, spec::ModelSpec, train_settings::AbstractDict)
+    n_class(vocab) == spec.n_class ||
+        throw(ArgumentError("the model predicts $(spec.n_class) classes, the vocabulary has $(n_class(vocab))"))
+    return Dict{String,Any}(
+        "format" => CHECKPOINT_FORMAT,
+        "vocab" => vocab_to_list(vocab),
+        "unknown_class" => Int(unknown_class(vocab)),
+        "model" => Dict{String,Any}("name" => String(spec.name), "layers" => spec.n_layer,
+                                    "hidden" => spec.dim_hidden, "embed" => spec.dim_embed,
+                                    "dropout" => spec.dropout, "cell" => "lstm",
+                                    "n_class" => spec.n_class),
+        "train" => Dict{String,Any}(string(k) => v for (k, v) in train_settings),
+        "history" => Any[],
+        "epoch" => 0)
+end
+
+"Adds an epoch's results to the meta's history and makes it the last saved epoch."
+function record_epoch!(meta::AbstractDict, epoch::Integer; train_nll::Real,
+                       val_nll::Union{Real,Nothing}, seconds::Real)
+    push!(meta["history"], Dict{String,Any}("epoch" => epoch, "train_nll" => train_nll,
+                                            "val_nll" => val_nll, "seconds" => seconds))
+    meta["epoch"] = epoch
+    return meta
+end
+
+"""
+    write_meta(prefix, meta)
+
+Writes `<prefix>-meta.json` atomically: a crash mid-write leaves the previous file intact.
+"""
+write_meta(prefix::AbstractString, meta::AbstractDict) =
+    mx.write_atomically(meta_path(prefix)) do temp
+        open(io -> JSON.write_json(io, meta; indent = 2), temp, "w")
+    end
+
+"""
+    read_meta(path) -> Dict
+
+Reads and checks a meta file (UserError when it is missing, unreadable or not pyjlchar's).
+"""
+function read_meta(path::AbstractString)
+    isfile(path) ||
+        throw(UserError("the checkpoint's meta file $path is missing: keep it next to the " *
+                        ".params files (it holds the vocabulary and the architecture)"))
+    meta = try
+        JSON.parse_json(read(path, String))
+    catch e
+        e isa JSON.JSONError || rethrow()
+        throw(UserError("the meta file $path is corrupt ($(sprint(showerror, e))): restore it " *
+                        "from a backup or train again"))
+    end
+    meta isa AbstractDict && get(meta, "format", nothing) == CHECKPOINT_FORMAT ||
+        throw(UserError("$path is not a pyjlchar checkpoint meta file (no \"format\": " *
+                        "\"$CHECKPOINT_FORMAT\"): use a checkpoint written by pyjlchar"))
+    for (key, type) in ("vocab" => AbstractVector, "model" => AbstractDict, "train" => AbstractDict,
+                        "history" => AbstractVector, "epoch" => Integer)
+        get(meta, key, nothing) isa type ||
+            throw(UserError("the meta file $path lacks a valid \"$key\": restore it from a backup or train again"))
+    end
+    return meta
+end
+
+"The meta's vocabulary."
+meta_vocab(meta::AbstractDict; source::AbstractString = "the meta file") =
+    vocab_from_list(meta["vocab"]; source = source)
+
+"The meta's architecture."
+function model_spec(meta::AbstractDict; source::AbstractString = "the meta file")
+    model = meta["model"]
+    field(key, type) = get(model, key, nothing) isa type ? model[key] :
+        throw(UserError("the \"model\" of $source lacks a valid \"$key\": restore it from a backup or train again"))
+    field("cell", String) == "lstm" ||
+        throw(UserError("$source describes a \"$(model["cell"])\" model, but only \"lstm\" is supported"))
+    return ModelSpec(Symbol(field("name", String)), field("layers", Integer), field("hidden", Integer),
+                     field("embed", Integer), field("n_class", Integer), field("dropout", Real))
+end
+
+# Shapes as libmxnet (and Python's mx.nd.load) shows them: Julia sizes reversed.
+shape_text(julia_size) = string("(", join(reverse(collect(julia_size)), ", "), ")")
+
+"""
+    load_trained(params_path) -> (meta, arg_params::Dict{Symbol,NDArray})
+
+A trained model from `<prefix>-NNNN.params` and the `<prefix>-meta.json` next to it. Every
+failure a user can cause (missing, corrupt or mismatched files) is a UserError.
+"""
+function load_trained(params_path::AbstractString)
+    isfile(params_path) ||
+        throw(UserError("the checkpoint $params_path does not exist: check the path " *
+                        "(checkpoints are named <prefix>-NNNN.params)"))
+    m = match(r"^(.*)-\d{4,}\.params$", params_path)
+    m === nothing &&
+        throw(UserError("$params_path is not named like a checkpoint (<prefix>-NNNN.params), " *
+                        "so its meta file cannot be found: give the path of a pyjlchar checkpoint"))
+    meta_file = meta_path(m.captures[1])
+    meta = read_meta(meta_file)
+    spec = model_spec(meta; source = meta_file)
+    n_class(meta_vocab(meta; source = meta_file)) == spec.n_class ||
+        throw(UserError("the meta file $meta_file is inconsistent (its vocabulary does not match " *
+                        "the model's n_class): restore it from a backup or train again"))
+    arg_params = load_params(params_path)
+    check_architecture(arg_params, spec, params_path)
+    return meta, arg_params
+end
+
+# The learned arguments of a .params file (saved as `arg:<name>`), by name.
+function load_params(path::AbstractString)
+    saved = try
+        mx.load(path, mx.NDArray)
+    catch e
+        e isa mx.MXError || rethrow()
+        throw(UserError("the checkpoint $path is corrupt or truncated: use another epoch's checkpoint"))
+    end
+    saved isa AbstractDict ||
+        throw(UserError("$path holds unnamed arrays, not a checkpoint's parameters: use a checkpoint written by pyjlchar"))
+    return Dict(Symbol(String(name)[5:end]) => arr for (name, arr) in saved if startswith(String(name), "arg:"))
+end
+
+function check_architecture(arg_params::AbstractDict, spec::ModelSpec, path::AbstractString)
+    expected = parameter_shapes(spec)
+    for (name, shape) in expected
+        haskey(arg_params, name) ||
+            throw(UserError("$path lacks parameter $name $(shape_text(shape)) that its meta file's " *
+                            "model needs: checkpoint of a different architecture; use the meta " *
+                            "file saved with it"))
+        size(arg_params[name]) == shape ||
+            throw(UserError("$path has parameter $name of shape $(shape_text(size(arg_params[name]))) " *
+                            "but its meta file's model needs $(shape_text(shape)): checkpoint of a " *
+                            "different architecture; use the meta file saved with it"))
+    end
+    extra = setdiff(keys(arg_params), first.(expected))
+    isempty(extra) ||
+        throw(UserError("$path has parameter $(first(sort!(collect(extra)))) that its meta file's " *
+                        "model lacks: checkpoint of a different architecture; use the meta file saved with it"))
+end

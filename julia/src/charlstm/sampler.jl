@@ -1,0 +1,95 @@
+# Writing text with a trained char-lstm: prime it, then draw one character at a time.
+
+using Random: MersenneTwister
+
+# How many steps run between two chances for Python to stop the call (Ctrl-C).
+const POLL_EVERY = 32
+
+"""
+    sample_text(params_path; length=100, temperature=1.0, top_k=0, prime="a", seed=nothing,
+                num_samples=1, context=mx.cpu()) -> Vector{String}
+
+`num_samples` texts, each the prime text followed by `length` drawn characters, all drawn as
+one batch from the checkpoint `<prefix>-NNNN.params`. `temperature` sharpens (< 1) or
+flattens (> 1) the model's distribution, 0 takes the likeliest character; `top_k` > 0 draws
+only among the k likeliest. The same `seed` gives the same texts; `nothing` a random seed.
+The unknown class is never drawn.
+"""
+function sample_text(params_path::AbstractString; length::Integer = 100, temperature::Real = 1.0,
+                     top_k::Integer = 0, prime::AbstractString = "a", seed::Union{Integer,Nothing} = nothing,
+                     num_samples::Integer = 1, context = mx.cpu())
+    check_sampling(length, temperature, top_k, num_samples)
+    ctx = as_context(context)
+    meta, arg_params = load_trained(params_path)
+    vocab = meta_vocab(meta)
+    isempty(prime) &&
+        throw(UserError("the prime text is empty: give at least one character to start from"))
+    unknown = unknown_chars(vocab, prime)
+    isempty(unknown) ||
+        throw(UserError("the prime text has characters the checkpoint's vocabulary lacks: " *
+                        join(repr.(string.(unknown)), ", ") * "; remove them from the prime text"))
+    predictor = StatefulPredictor(model_spec(meta), arg_params, 1, Int(num_samples); context = ctx)
+    rng = seed === nothing ? MersenneTwister() : MersenneTwister(seed)
+    drawn = draw_chars(predictor, encode(vocab, prime), Int(length), Int(num_samples), rng,
+                       Float64(temperature), Int(top_k), unknown_class(vocab))
+    return [prime * decode(vocab, view(drawn, :, i)) for i in 1:num_samples]
+end
+
+function check_sampling(length, temperature, top_k, num_samples)
+    length >= 0 || throw(UserError("sample length $length is negative: use 0 or more characters"))
+    isfinite(temperature) && temperature >= 0 ||
+        throw(UserError("temperature $temperature is not valid: use 0 (always the likeliest) or more, e.g. 1.0"))
+    top_k >= 0 || throw(UserError("top_k $top_k is negative: use 0 (all characters) or more"))
+    num_samples >= 1 || throw(UserError("num_samples $num_samples is less than 1: ask for at least one sample"))
+end
+
+# Feeds the prime to every stream, then draws n_chars characters per stream (n_chars × streams).
+function draw_chars(predictor::StatefulPredictor, prime_ids::Vector{Int32}, n_chars::Int, n_streams::Int,
+                    rng, temperature::Float64, top_k::Int, unknown::Int32)
+    drawn = Matrix{Int32}(undef, n_chars, n_streams)
+    n_chars == 0 && return drawn
+    step = 0
+    for id in prime_ids[1:end-1]
+        predict!(predictor, fill(id, 1, n_streams))
+        (step += 1) % POLL_EVERY == 0 && Bridge.poll()
+    end
+    input = fill(prime_ids[end], 1, n_streams)
+    for k in 1:n_chars
+        probs = predict!(predictor, input)[1]
+        for i in 1:n_streams
+            drawn[k, i] = draw_class(rng, view(probs, :, i), unknown, temperature, top_k)
+        end
+        input = drawn[k:k, :]
+        (step += 1) % POLL_EVERY == 0 && Bridge.poll()
+    end
+    return drawn
+end
+
+"""
+    draw_class(rng, probs, unknown, temperature, top_k) -> Int32
+
+A 0-based class id drawn from `probs` sharpened by `temperature` (0: the likeliest) among
+the `top_k` likeliest classes (0: all), never the `unknown` class.
+"""
+function draw_class(rng, probs::AbstractVector, unknown::Integer, temperature::Float64, top_k::Int)
+    logp = log.(Float64.(probs))
+    logp[unknown + 1] = -Inf
+    temperature == 0 && return Int32(argmax(logp) - 1)
+    if 0 < top_k < length(logp)
+        dropped = partialsortperm(logp, top_k+1:length(logp); rev = true)
+        logp[dropped] .= -Inf
+    end
+    # p^(1/T), scaled by the largest so that small temperatures cannot overflow.
+    weights = exp.((logp .- maximum(logp)) ./ temperature)
+    r = rand(rng) * sum(weights)
+    chosen = findlast(>(0), weights)
+    total = 0.0
+    for (c, w) in enumerate(weights)
+        total += w
+        if r < total
+            chosen = c
+            break
+        end
+    end
+    return Int32(chosen - 1)
+end

@@ -1,0 +1,47 @@
+@testset "evaluate" begin
+    dir = mktempdir()
+    path, params, vocab, spec = make_checkpoint(dir)
+
+    # The plain way: one step at a time, states copied back by hand.
+    function step_by_step_nll(ids)
+        lstm = PyJLChar.LSTM(spec, 1; output_states = true)
+        inputs = [PyJLChar.lstm_data_shapes(spec, 1, 1); PyJLChar.lstm_label_shapes(:ptb, 1, 1)]
+        args = merge(Dict(name => mx.zeros(shape) for (name, shape) in inputs), params)
+        exec = mx.bind(lstm, mx.cpu(), args; grad_req = :null)
+        total = 0.0
+        for k in 1:length(ids)-1
+            onehot = zeros(Float32, spec.n_class, 1)
+            onehot[ids[k] + 1] = 1
+            outputs = mx.forward(exec; ptb_data_1 = onehot)
+            total -= log(copy(outputs[1])[ids[k+1] + 1])
+            for l in 1:spec.n_layer
+                copy!(args[Symbol("ptb_l$(l)_init_c")], copy(outputs[1 + l]))
+                copy!(args[Symbol("ptb_l$(l)_init_h")], copy(outputs[1 + spec.n_layer + l]))
+            end
+        end
+        return total / (length(ids) - 1)
+    end
+
+    text = FIXTURE_TEXT[1:30]
+    expected = step_by_step_nll(PyJLChar.encode(vocab, text))
+
+    @testset "chunked scoring is one continuous stream (chunk_len $chunk_len)" for chunk_len in (7, 29, 100)
+        result = PyJLChar.evaluate_text(path, text; chunk_len = chunk_len)
+        @test abs(result["nll"] - expected) < 1e-4
+        @test result["n_chars"] == 30 && result["n_predicted"] == 29 && result["unknown"] == 0
+        @test result["perplexity"] ≈ exp(result["nll"])
+        @test result["bits_per_char"] ≈ result["nll"] / log(2)
+    end
+
+    @testset "unknown characters are counted and scored as the unknown class" begin
+        odd = "the ✓ QUICK fox"
+        result = PyJLChar.evaluate_text(path, odd)
+        @test result["unknown"] == 6
+        @test abs(result["nll"] - step_by_step_nll(PyJLChar.encode(vocab, odd))) < 1e-4
+    end
+
+    @testset "a text too short to score" begin
+        @test_throws PyJLChar.UserError PyJLChar.evaluate_text(path, "a")
+        @test_throws PyJLChar.UserError PyJLChar.evaluate_text(path, "")
+    end
+end

@@ -1,0 +1,54 @@
+@testset "sampler" begin
+    dir = mktempdir()
+    path, params, vocab, spec = make_checkpoint(dir)
+    sample(; kwargs...) = PyJLChar.sample_text(path; length = 40, prime = "the ", kwargs...)
+
+    @testset "prime + length characters from the vocabulary, one per sample" begin
+        texts = sample(seed = 1, num_samples = 3)
+        @test length(texts) == 3
+        @test all(length(t) == 44 && startswith(t, "the ") for t in texts)
+        @test all(all(c in vocab.chars for c in t) for t in texts)   # no '?', no unknown class
+        @test PyJLChar.sample_text(path; length = 0, prime = "ab") == ["ab"]
+    end
+
+    @testset "seeded draws repeat" begin
+        @test sample(seed = 7, num_samples = 2) == sample(seed = 7, num_samples = 2)
+        @test sample(seed = 7, num_samples = 2) != sample(seed = 8, num_samples = 2)
+    end
+
+    @testset "temperature 0 is the likeliest path; top_k 1 is the same" begin
+        greedy = sample(temperature = 0, num_samples = 2)
+        @test greedy[1] == greedy[2] == sample(temperature = 0, seed = 3)[1]
+        @test sample(top_k = 1, seed = 5) == greedy[1:1]
+    end
+
+    @testset "the greedy path follows the model step by step, states carried" begin
+        text = sample(temperature = 0)[1]
+        ids = PyJLChar.encode(vocab, text)
+        predictor = PyJLChar.StatefulPredictor(spec, params, length(ids) - 1, 1)
+        probs = PyJLChar.predict!(predictor, reshape(ids[1:end-1], :, 1))
+        known = 1:PyJLChar.unknown_class(vocab)
+        @test all(argmax(probs[t][known, 1]) - 1 == ids[t+1] for t in 4:length(ids)-1)
+    end
+
+    @testset "draw_class: temperature, top_k, never the unknown class" begin
+        rng = PyJLChar.MersenneTwister(0)
+        probs = Float32[0.1, 0.3, 0.2, 0.4]   # the last class is the unknown one
+        @test PyJLChar.draw_class(rng, probs, 3, 0.0, 0) == 1
+        draws = [PyJLChar.draw_class(rng, probs, 3, 1.0, 2) for _ in 1:2000]
+        @test Set(draws) == Set(Int32[1, 2])
+        @test 0.5 < count(==(1), draws) / 2000 < 0.7   # 0.3 / (0.3 + 0.2)
+        @test Set(PyJLChar.draw_class(rng, probs, 3, 1.0, 0) for _ in 1:500) == Set(Int32[0, 1, 2])
+        @test all(PyJLChar.draw_class(rng, probs, 3, 0.05, 0) == 1 for _ in 1:200)
+    end
+
+    @testset "user errors" begin
+        user_error(f) = try f(); nothing catch e; e isa PyJLChar.UserError ? e.msg : rethrow() end
+        msg = user_error(() -> sample(prime = "héllo✓"))
+        @test occursin("\"é\"", msg) && occursin("\"✓\"", msg) && occursin("vocabulary lacks", msg)
+        @test occursin("empty", user_error(() -> sample(prime = "")))
+        @test user_error(() -> sample(temperature = -1)) !== nothing
+        @test user_error(() -> sample(num_samples = 0)) !== nothing
+        @test user_error(() -> sample(context = ["tpu", 0])) !== nothing
+    end
+end
