@@ -132,7 +132,7 @@ class Julia:
         # keep the first one, ask Julia to stop, and raise it when the call returns.
         try:
             event = json.loads(ctypes.string_at(ptr, size))
-            if self._handler is not None and event["event"] != "poll" and not self._interrupted:
+            if self._handler is not None and event["event"] != "poll":
                 self._handler(event)
             return int(self._interrupted)
         except BaseException as e:  # noqa: BLE001 - reported after the call

@@ -152,6 +152,7 @@ def test_ctrl_c_stops_a_long_call_within_a_second_after_cleanup(jl, tmp_path):
                 end
             finally
                 write(marker, "checkpoint")   # what training does: save before leaving
+                @info "saved"                 # and say so: this must not be stopped again
             end
         end""")
     sent = {}
@@ -162,10 +163,12 @@ def test_ctrl_c_stops_a_long_call_within_a_second_after_cleanup(jl, tmp_path):
         os.kill(os.getpid(), signal.SIGINT)
 
     threading.Thread(target=interrupt).start()
+    events = []
     with pytest.raises(KeyboardInterrupt):
-        jl.call("long_work", str(marker))
+        jl.call("long_work", str(marker), on_event=events.append)
     assert time.monotonic() - sent["at"] < 1.0
     assert marker.read_text() == "checkpoint"
+    assert events == [{"event": "log", "level": "info", "message": "saved"}]
     assert jl.call("+", 2, 2) == 4  # Julia still usable afterwards
 
 

@@ -35,6 +35,7 @@ const DTYPES = (Float32, Float64, Int32, Int64, UInt8)
 const NumArray = Array{<:Union{DTYPES...}}
 
 const CALLBACK = Ref{Ptr{Cvoid}}(C_NULL)
+const STOPPING = Ref(false)             # Python's stop request was raised in this call
 const KEPT = Dict{Int64,Any}()          # arrays returned to Python, by id
 const NEXT_ID = Ref{Int64}(0)
 const LAST_REPLY = Ref{Vector{UInt8}}(UInt8[])
@@ -51,7 +52,11 @@ function emit(event::AbstractString; fields...)
     CALLBACK[] == C_NULL && return nothing
     msg = json(Dict{String,Any}("event" => event, (string(k) => v for (k, v) in fields)...))
     stop = ccall(CALLBACK[], Cint, (Ptr{UInt8}, Int64), msg, sizeof(msg))
-    stop == 0 || throw(InterruptException())
+    # Stop once: the clean-up that follows (saving a checkpoint) may emit events itself.
+    if stop != 0 && !STOPPING[]
+        STOPPING[] = true
+        throw(InterruptException())
+    end
     return nothing
 end
 
@@ -120,6 +125,7 @@ function entry(req::Ptr{UInt8}, req_len::Int64, arrays::Ptr{ArrayDesc}, n_arrays
     with_backtrace = true
     result = try
         CALLBACK[] = callback
+        STOPPING[] = false
         request = parse_json(unsafe_string(req, req_len))
         with_backtrace = request["backtrace"]
         for id in request["free"]
