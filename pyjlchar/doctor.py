@@ -42,6 +42,7 @@ def collect() -> tuple[dict, list[str]]:
             "features": sorted(name for name, on in features.items() if on),
             "features_disabled": sorted(name for name, on in features.items() if not on),
             "gpu_count": side["gpu_count"],
+            "kvstore_types": side["kvstore_types"],
             "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
         }
     except (UserError, JuliaError) as e:
@@ -61,6 +62,7 @@ def render(report: dict, problems: list[str]) -> str:
         m = report["mxnet"]
         lines += [f"libmxnet  {m['version']} ({m['library']})",
                   f"features  {' '.join(m['features'])}",
+                  f"kvstores  {' '.join(m['kvstore_types'])}",
                   f"gpus      {m['gpu_count']}" + ("" if "CUDA" in m["features"] else
                                                    " (CPU-only build; GPU builds: pip install --no-deps mxnet-cu112==1.9.1)")]
     g = report["graphviz"]

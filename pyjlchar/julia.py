@@ -42,7 +42,6 @@ _CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_int64)
 _ENTRY = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_char_p, ctypes.c_int64, ctypes.POINTER(_ArrayDesc),
                           ctypes.c_int64, _CALLBACK, ctypes.POINTER(_Reply))
 _DTYPES = [np.dtype(t) for t in ("float32", "float64", "int32", "int64", "uint8")]  # bridge.jl's order
-_ERRORS = {"UserError": UserError, "MXError": MXError}
 
 EventHandler = Callable[[dict], None]
 
@@ -114,7 +113,9 @@ class Julia:
             err = answer["error"]
             if err["type"] == "interrupted":
                 raise KeyboardInterrupt
-            raise _ERRORS.get(err["type"], JuliaError)(err["type"], err["message"], err["backtrace"])
+            if err["type"] == "UserError":
+                raise UserError(err["message"])
+            raise (MXError if err["type"] == "MXError" else JuliaError)(err["type"], err["message"], err["backtrace"])
         if self._interrupted:
             raise KeyboardInterrupt
         return _decode(answer["value"], out)

@@ -77,8 +77,9 @@ def test_julia_exceptions_become_python_exceptions(jl):
         jl.eval("sqrt(-1.0)")
     with pytest.raises(JuliaError, match="InexactError"):
         jl.eval("Int(2.5)")
-    with pytest.raises(UserError, match="fix this"):
+    with pytest.raises(UserError) as user_error:
         jl.eval('throw(PyJLChar.UserError("fix this"))')
+    assert str(user_error.value) == "fix this"
     with pytest.raises(JuliaError, match="UndefVarError"):
         jl.call("Base.no_such_function")
     assert jl.call("+", 1, 1) == 2  # still alive

@@ -7,5 +7,6 @@ function system_info()
         "mxnet_version" => string(mx.version()),
         "mxnet_features" => Dict{String,Any}(name => on for (name, on) in mx.features()),
         "gpu_count" => mx.gpu_count(),
+        "kvstore_types" => mx.kvstore_types(),
     )
 end
