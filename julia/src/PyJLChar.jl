@@ -19,6 +19,7 @@ include("charlstm/checkpoint_meta.jl")
 include("charlstm/predictor.jl")
 include("charlstm/sampler.jl")
 include("charlstm/evaluate.jl")
+include("charlstm/graph_export.jl")
 include("charlstm/train.jl")
 include("bridge.jl")
 
