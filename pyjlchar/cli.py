@@ -154,6 +154,64 @@ def evaluate(checkpoint, text_path, as_json, context):
                    f"characters = {result['n_chars']} ({result['unknown']} outside the vocabulary)")
 
 
+@cli.command()
+@click.option("--layers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Stacked LSTM layers.")
+@click.option("--steps", type=click.IntRange(min=1), default=2, show_default=True,
+              help="Time steps unrolled (characters per sequence).")
+@click.option("--hidden", type=click.IntRange(min=1), default=256, show_default=True,
+              help="Units per LSTM layer.")
+@click.option("--embed", type=click.IntRange(min=1), default=256, show_default=True,
+              help="Size of the character embedding.")
+@click.option("--vocab", type=click.IntRange(min=1), default=65, show_default=True,
+              help="Number of classes (characters in the vocabulary).")
+@click.option("--dropout", type=click.FloatRange(0, 1, max_open=True), default=0.0, show_default=True,
+              help="Dropout probability, at least 0 and below 1; above 0 adds Dropout nodes.")
+@click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Batch size the edge shapes are given for.")
+@click.option("--show-params", is_flag=True, help="Also draw the weight, bias and initial-state variables.")
+@click.option("--title", help='Title of the drawing (default "char-lstm: L layers, S steps").')
+@click.option("--format", "fmt", type=click.Choice(["dot", "svg", "png", "pdf"]),
+              help="dot prints the graph's text; svg, png and pdf draw it with Graphviz's `dot` "
+                   "into the -o file. Default: from the -o file's suffix, else dot.")
+@click.option("-o", "--output", metavar="FILE", type=click.Path(dir_okay=False),
+              help="Write to FILE instead of stdout.")
+def visualize(layers, steps, hidden, embed, vocab, dropout, batch, show_params, title, fmt, output):
+    """Draw the unrolled LSTM network as a Graphviz graph (DOT on stdout by default).
+
+    Boxes are the network's operations, coloured by kind (FullyConnected red, Activation
+    yellow, outputs green, other operations pink), labelled with name, operation and
+    parameters. Arrows point the way data flows and carry the shape (batch first) it has.
+    The same options always give the same bytes.
+
+    \b
+    Examples:
+      pyjlchar visualize --layers 1 --steps 2 > lstm.dot
+      pyjlchar visualize --layers 2 --steps 3 --dropout 0.2 -o lstm.svg
+    """
+    from pathlib import Path
+
+    from . import visualize as vis
+
+    fmt = vis.output_format(fmt, output)
+    if fmt != "dot":
+        if output is None:
+            raise UserError(f"--format {fmt} writes a file: add -o FILE, e.g. -o lstm.{fmt}")
+        vis.require_dot(fmt)  # before the graph is built: fail fast
+    graph = vis.lstm_graph(layers=layers, steps=steps, hidden=hidden, embed=embed, vocab=vocab,
+                           dropout=dropout, batch=batch)
+    dot = vis.to_dot(graph, title=title or vis.default_title(layers, steps), show_params=show_params)
+    data = dot.encode() if fmt == "dot" else vis.render(dot, fmt)
+    if output is None:
+        click.echo(dot, nl=False)
+        return
+    try:
+        Path(output).write_bytes(data)
+    except OSError as e:
+        raise UserError(f"cannot write {output} ({e.strerror}); choose a file in an existing, "
+                        "writable folder") from None
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: turns every failure into one line on stderr and an exit code."""
     args = sys.argv[1:] if argv is None else argv
