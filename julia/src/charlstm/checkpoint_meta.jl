@@ -36,9 +36,13 @@ function new_meta(vocab::Vocabulary, spec::ModelSpec, train_settings::AbstractDi
         "epoch" => 0)
 end
 
-"Adds an epoch's results to the meta's history and makes it the last saved epoch."
+"""
+Adds an epoch's results to the meta's history and makes it the last saved epoch. A run
+resumed from an earlier epoch overwrites that epoch's checkpoints onwards, so their entries go.
+"""
 function record_epoch!(meta::AbstractDict, epoch::Integer; train_nll::Real,
                        val_nll::Union{Real,Nothing}, seconds::Real)
+    filter!(entry -> entry["epoch"] < epoch, meta["history"])
     push!(meta["history"], Dict{String,Any}("epoch" => epoch, "train_nll" => train_nll,
                                             "val_nll" => val_nll, "seconds" => seconds))
     meta["epoch"] = epoch

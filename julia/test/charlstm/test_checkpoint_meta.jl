@@ -20,6 +20,14 @@
         @test PyJLChar.meta_vocab(meta).chars == vocab.chars
     end
 
+    @testset "history: a resumed run replaces the epochs it redoes" begin
+        meta = PyJLChar.new_meta(vocab, spec, Dict())
+        for epoch in [1, 2, 3, 2]
+            PyJLChar.record_epoch!(meta, epoch; train_nll = epoch, val_nll = 1.5, seconds = 1)
+        end
+        @test [h["epoch"] for h in meta["history"]] == [1, 2] && meta["epoch"] == 2
+    end
+
     @testset "load_trained" begin
         meta, loaded = PyJLChar.load_trained(path)
         @test meta["epoch"] == 1

@@ -1,3 +1,5 @@
+import Random
+
 @testset "sampler" begin
     dir = mktempdir()
     path, params, vocab, spec = make_checkpoint(dir)
@@ -32,7 +34,7 @@
     end
 
     @testset "draw_class: temperature, top_k, never the unknown class" begin
-        rng = PyJLChar.MersenneTwister(0)
+        rng = Random.MersenneTwister(0)
         probs = Float32[0.1, 0.3, 0.2, 0.4]   # the last class is the unknown one
         @test PyJLChar.draw_class(rng, probs, 3, 0.0, 0) == 1
         draws = [PyJLChar.draw_class(rng, probs, 3, 1.0, 2) for _ in 1:2000]
