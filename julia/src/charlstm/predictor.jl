@@ -1,25 +1,6 @@
 # Running a trained LSTM forward over text a chunk at a time, its states carried along.
 
 """
-    as_context(ctx) -> mx.Context
-
-A device from an `mx.Context` or from Python's `["cpu", 0]` / `["gpu", 1]` form; a UserError
-for a device this libmxnet cannot use.
-"""
-as_context(ctx::mx.Context) = ctx
-function as_context(device::AbstractVector)
-    length(device) == 2 && device[1] in ("cpu", "gpu") && device[2] isa Integer ||
-        throw(UserError("device $device is not valid: use [\"cpu\", 0] or [\"gpu\", n]"))
-    ctx = device[1] == "cpu" ? mx.cpu(device[2]) : mx.gpu(device[2])
-    try
-        return mx.check_available(ctx)
-    catch e
-        e isa mx.MXError || rethrow()
-        throw(UserError(e.msg))
-    end
-end
-
-"""
     StatefulPredictor(spec, arg_params, seq_len, batch_size; context=mx.cpu())
 
 The LSTM unrolled over `seq_len` steps for `batch_size` parallel streams, bound once (no

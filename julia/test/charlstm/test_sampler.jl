@@ -52,5 +52,6 @@ import Random
         @test user_error(() -> sample(temperature = -1)) !== nothing
         @test user_error(() -> sample(num_samples = 0)) !== nothing
         @test user_error(() -> sample(context = ["tpu", 0])) !== nothing
+        mx.has_feature("CUDA") || @test occursin("CUDA", user_error(() -> sample(context = ["gpu", 0])))
     end
 end
