@@ -119,7 +119,7 @@ function resume_point(prefix, settings)
     partial = get(meta, "partial", nothing)
     epoch, skip = partial === nothing ? (meta["epoch"], 0) : (partial["epoch"], partial["batches_done"])
     epoch == 0 && throw(UserError("the run at $prefix saved no epoch yet: start it again without --resume"))
-    _, arg_params = load_trained(params_path(prefix, epoch))
+    _, arg_params = load_trained(mx.checkpoint_params_file(prefix, epoch))
     states_file = states_path(prefix, epoch)
     isfile(states_file) ||
         throw(UserError("$states_file is missing, so the optimizer cannot continue where it " *

@@ -1,0 +1,207 @@
+"""`pyjlchar train`, `sample` and `eval` as a user runs them: real Julia, real libmxnet, real files."""
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+CORPUS_TEXT = ("First Citizen:\nBefore we proceed any further, hear me speak.\n\nAll:\nSpeak, speak.\n\n"
+               "First Citizen:\nYou are all resolved rather to die than to famish?\n\n") * 40
+
+
+def pyjlchar(*args, cwd=None, timeout=600):
+    return subprocess.run([sys.executable, "-m", "pyjlchar", *map(str, args)], capture_output=True,
+                          text=True, timeout=timeout, cwd=cwd)
+
+
+def write_config(folder: Path, corpus: Path, **train) -> Path:
+    settings = {"seq_len": 8, "batch_size": 4, "epochs": 1, "checkpoint_dir": str(folder / "ck"), **train}
+    lines = ["[data]", f'corpus = "{corpus}"', "[model]", 'name = "tiny"', "layers = 1", "hidden = 16",
+             "embed = 8", "[train]"] + [f"{k} = {json.dumps(v)}" for k, v in settings.items()]
+    path = folder / "tiny.toml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def assert_clean_failure(out, *phrases):
+    assert out.returncode != 0
+    assert "Traceback" not in out.stderr and "Stacktrace" not in out.stderr, out.stderr
+    message = out.stderr.strip()
+    assert message.startswith("error: "), message
+    for phrase in phrases:
+        assert phrase in message, message
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("run")
+    corpus = folder / "corpus.txt"
+    corpus.write_text(CORPUS_TEXT)
+    config = write_config(folder, corpus)
+    out = pyjlchar("train", "--config", config)
+    assert out.returncode == 0, out.stderr
+    return folder, config, out
+
+
+def test_train_writes_checkpoints_and_logs_like_the_original(trained):
+    folder, _, out = trained
+    ck = folder / "ck"
+    for name in ("tiny-symbol.json", "tiny-0001.params", "tiny-0001.states", "tiny-meta.json"):
+        assert (ck / name).is_file(), name
+    assert out.stdout == ""  # logs go to stderr
+    for line in ("== Epoch 001/001 ==========", "## Training summary", "## Validation summary",
+                 f"Saved checkpoint to '{ck / 'tiny-0001.params'}'"):
+        assert line in out.stderr
+    assert "NLL = " in out.stderr and "perplexity = " in out.stderr and "time = " in out.stderr
+    meta = json.loads((ck / "tiny-meta.json").read_text())
+    assert meta["epoch"] == 1 and len(meta["history"]) == 1
+    assert "\n" in meta["vocab"] and meta["unknown_class"] == len(meta["vocab"])
+    assert meta["history"][0]["val_nll"] < math.log(meta["model"]["n_class"])  # it learned something
+    assert not list(ck.glob(".*tmp*"))  # atomic writes leave nothing behind
+
+
+def test_sample_is_repeatable_with_a_seed(trained):
+    folder, _, _ = trained
+    first = pyjlchar("sample", "--checkpoint", folder / "ck" / "tiny", "--seed", 7, "--length", 40,
+                     "--num-samples", 1, "--prime", "First")
+    second = pyjlchar("sample", "--checkpoint", folder / "ck" / "tiny-0001.params", "--seed", 7,
+                      "--length", 40, "--num-samples", 1, "--prime", "First")
+    assert first.returncode == 0, first.stderr
+    assert first.stdout == second.stdout
+    text = first.stdout.rstrip("\n")
+    assert text.startswith("First") and len(text) == len("First") + 40
+    assert not text.endswith("?")
+
+
+def test_sample_batch_greedy_and_top_k(trained):
+    folder, _, _ = trained
+    ck = folder / "ck" / "tiny"
+    greedy = [pyjlchar("sample", "--checkpoint", ck, "--temperature", 0, "--length", 30, "--num-samples", 3,
+                       "--seed", s).stdout for s in (1, 2)]
+    assert greedy[0] == greedy[1]  # argmax ignores the seed
+    assert greedy[0].count("## Sample") == 3
+    top1 = pyjlchar("sample", "--checkpoint", ck, "--top-k", 1, "--length", 30, "--num-samples", 3, "--seed", 5)
+    assert top1.stdout == greedy[0]
+
+
+def test_eval_reports_nll_perplexity_and_bits(trained, tmp_path):
+    folder, _, _ = trained
+    text = tmp_path / "t.txt"
+    text.write_text("First Citizen:\nSpeak, speak.\n")
+    out = pyjlchar("eval", "--checkpoint", folder / "ck" / "tiny", "--text", text, "--json")
+    assert out.returncode == 0, out.stderr
+    r = json.loads(out.stdout)
+    assert r["n_chars"] == len(text.read_text()) and r["n_predicted"] == r["n_chars"] - 1
+    assert r["perplexity"] == pytest.approx(math.exp(r["nll"]))
+    assert r["bits_per_char"] == pytest.approx(r["nll"] / math.log(2))
+
+
+def test_resume_continues_and_a_fresh_start_refuses_to_overwrite(trained):
+    folder, config, _ = trained
+    again = pyjlchar("train", "--config", config)
+    assert_clean_failure(again, "already holds a run", "--resume")
+    resumed = pyjlchar("train", "--config", config, "--epochs", 2, "--resume")
+    assert resumed.returncode == 0, resumed.stderr
+    assert "Resuming after epoch 1" in resumed.stderr and "== Epoch 002/002" in resumed.stderr
+    meta = json.loads((folder / "ck" / "tiny-meta.json").read_text())
+    assert [h["epoch"] for h in meta["history"]] == [1, 2]
+    changed = pyjlchar("train", "--config", config, "--epochs", 3, "--resume", "--seq-len", 6)
+    assert_clean_failure(changed, "seq_len")
+
+
+def test_ctrl_c_saves_and_resume_picks_up(tmp_path):
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text(CORPUS_TEXT * 3)
+    config = write_config(tmp_path, corpus, epochs=3)
+    proc = subprocess.Popen([sys.executable, "-m", "pyjlchar", "train", "--config", str(config)],
+                            stderr=subprocess.PIPE, text=True)
+    seen = []
+    for line in proc.stderr:  # wait until training is under way
+        seen.append(line)
+        if line.startswith("Speed:"):
+            break
+    proc.send_signal(signal.SIGINT)
+    rest = proc.stderr.read()
+    assert proc.wait(timeout=60) == 130
+    assert "Interrupted in epoch 1" in rest and "--resume" in rest, rest
+    meta = json.loads((tmp_path / "ck" / "tiny-meta.json").read_text())
+    assert meta["partial"]["epoch"] == 1 and meta["partial"]["batches_done"] > 0
+    resumed = pyjlchar("train", "--config", config, "--resume")
+    assert resumed.returncode == 0, resumed.stderr
+    assert "Resuming epoch 1 after batch" in resumed.stderr
+    meta = json.loads((tmp_path / "ck" / "tiny-meta.json").read_text())
+    assert "partial" not in meta and [h["epoch"] for h in meta["history"]] == [1, 2, 3]
+
+
+@pytest.mark.parametrize("content, phrase", [
+    (b"", "empty"),
+    (b"\x00\x01\x02binary\x00", "binary"),
+    (b"caf\xe9 au lait", "UTF-8"),
+])
+def test_bad_corpus_is_one_clear_sentence(tmp_path, content, phrase):
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_bytes(content)
+    assert_clean_failure(pyjlchar("train", "--config", write_config(tmp_path, corpus)), phrase)
+
+
+def test_corpus_smaller_than_a_batch(tmp_path):
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("tiny text\n" * 3)
+    assert_clean_failure(pyjlchar("train", "--config", write_config(tmp_path, corpus)), "one batch needs")
+
+
+def test_bad_config_values_and_keys(tmp_path):
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text(CORPUS_TEXT)
+    config = write_config(tmp_path, corpus)
+    config.write_text(config.read_text() + "epoch = 3\n")
+    assert_clean_failure(pyjlchar("train", "--config", config), "epoch", "epochs")
+    config = write_config(tmp_path, corpus, batch_size=0)
+    assert_clean_failure(pyjlchar("train", "--config", config), "batch_size")
+    config = write_config(tmp_path, corpus, seq_len=-3)
+    assert_clean_failure(pyjlchar("train", "--config", config), "seq_len")
+    config.write_text(config.read_text().replace("[data]", "[data]\ntrain_ratio = 1.5"))
+    assert_clean_failure(pyjlchar("train", "--config", config), "train_ratio")
+
+
+def test_gpu_on_a_cpu_build_names_the_cuda_wheels(tmp_path):
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text(CORPUS_TEXT)
+    out = pyjlchar("train", "--config", write_config(tmp_path, corpus), "--context", "gpu")
+    if "CUDA" in pyjlchar("doctor", "--json").stdout.split('"features_disabled"')[0]:
+        pytest.skip("this libmxnet has CUDA")
+    assert_clean_failure(out, "CUDA", "mxnet-cu")
+    assert not (tmp_path / "ck").exists()
+
+
+def test_broken_checkpoints_are_one_clear_sentence(trained, tmp_path):
+    folder, _, _ = trained
+    ck = folder / "ck"
+    params = (ck / "tiny-0001.params").read_bytes()
+    missing = pyjlchar("sample", "--checkpoint", tmp_path / "none-0001.params")
+    assert_clean_failure(missing, "does not exist")
+    for name, data, phrase in (("truncated", params[: len(params) // 2], "corrupt or truncated"),
+                               ("corrupt", b"\x00" * 64 + params[64:], "corrupt or truncated")):
+        broken = tmp_path / f"{name}-0001.params"
+        broken.write_bytes(data)
+        (tmp_path / f"{name}-meta.json").write_bytes((ck / "tiny-meta.json").read_bytes())
+        assert_clean_failure(pyjlchar("sample", "--checkpoint", broken), phrase)
+    # a meta file describing another architecture than the weights
+    meta = json.loads((ck / "tiny-meta.json").read_text())
+    meta["model"]["hidden"] = 32
+    (tmp_path / "other-0001.params").write_bytes(params)
+    (tmp_path / "other-meta.json").write_text(json.dumps(meta))
+    assert_clean_failure(pyjlchar("sample", "--checkpoint", tmp_path / "other-0001.params"),
+                         "different architecture")
+    assert (ck / "tiny-0001.params").read_bytes() == params  # nothing already written was touched
+
+
+def test_prime_with_unknown_characters_lists_them(trained):
+    folder, _, _ = trained
+    out = pyjlchar("sample", "--checkpoint", folder / "ck" / "tiny", "--prime", "Zebra✓")
+    assert_clean_failure(out, '"✓"', '"Z"')
