@@ -10,6 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from pyjlchar.cli import cli
+from pyjlchar.errors import UserError
+from pyjlchar.visualize import lstm_graph
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -152,6 +154,13 @@ def test_missing_dot_is_one_clear_sentence(tmp_path):
     assert done.returncode == 1
     assert "install Graphviz (e.g. apt-get install graphviz)" in done.stderr
     assert "Traceback" not in done.stderr and not (tmp_path / "lstm.svg").exists()
+
+
+def test_julia_refuses_bad_sizes_for_callers_other_than_the_cli(jl):
+    with pytest.raises(UserError, match="must be positive integers"):
+        lstm_graph(layers=0, steps=2, hidden=8, embed=8, vocab=5, dropout=0, batch=1)
+    with pytest.raises(UserError, match=r"dropout must be in \[0, 1\)"):
+        lstm_graph(layers=1, steps=2, hidden=8, embed=8, vocab=5, dropout=1.0, batch=1)
 
 
 @pytest.mark.parametrize("args, message", [
