@@ -118,8 +118,10 @@ def julia_environment(info: JuliaInfo) -> dict:
         "JULIA_LOAD_PATH": "@" + os.pathsep + "@stdlib",
         "JULIA_DEPOT_PATH": str(cache_dir() / "julia-depot"),
         "MXNET_LIBRARY_PATH": str(libmxnet_path()),
-        # libmxnet's OpenMP pool would otherwise oversubscribe the cores.
-        "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS") or str(os.cpu_count() or 1),
+        # One OpenMP thread per operator: libmxnet's engine threads already keep the cores busy,
+        # and spinning OpenMP teams on top of them (or of any other busy process) slowed
+        # training more than tenfold on 2 cores (measured). Set OMP_NUM_THREADS to override.
+        "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS") or "1",
         # libmxnet would print an MKLDNN line on stdout at every bind.
         "MXNET_SUBGRAPH_VERBOSE": os.environ.get("MXNET_SUBGRAPH_VERBOSE", "0"),
     }
