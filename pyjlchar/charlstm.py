@@ -19,13 +19,16 @@ def run_training(settings: dict, resume: bool, on_event: Reporter) -> dict:
                             resume=resume, on_event=on_event)
 
 
-def sample_texts(params: Path, settings: dict, seed: int | None) -> list[str]:
+def sample_texts(params: Path, settings: dict, seed: int | None, cell: str | None = None) -> list[str]:
+    """Samples per settings["sample"]; `cell` None runs the checkpoint's own cell."""
     s = settings["sample"]
     return julia.get().call("PyJLChar.sample_text", str(params), length=s["length"],
                             temperature=s["temperature"], top_k=s["top_k"], prime=s["start"],
-                            seed=seed, num_samples=s["num_samples"], context=_contexts(settings)[0])
+                            seed=seed, num_samples=s["num_samples"], context=_contexts(settings)[0],
+                            cell=cell)
 
 
-def evaluate_text(params: Path, text_path: str, settings: dict) -> dict:
+def evaluate_text(params: Path, text_path: str, settings: dict, cell: str | None = None) -> dict:
     text = corpus.read_corpus(text_path)
-    return julia.get().call("PyJLChar.evaluate_text", str(params), text, context=_contexts(settings)[0])
+    return julia.get().call("PyJLChar.evaluate_text", str(params), text, context=_contexts(settings)[0],
+                            cell=cell)

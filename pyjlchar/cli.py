@@ -57,10 +57,13 @@ def _config_and_flags(config_path: str | None, flags: dict) -> dict:
 @click.option("--corpus", help='"shakespeare", "shakespeare-full", or the path of a UTF-8 text file.')
 @click.option("--checkpoint-dir", metavar="DIR", help="Where checkpoints go (default checkpoints).")
 @click.option("--seed", type=int, help="Random seed; the same seed repeats a run exactly.")
+@click.option("--cell", type=click.Choice(["lstm", "fused"]),
+              help="lstm: the original's unrolled cells; fused: the same LSTM through libmxnet's RNN "
+                   "operator (faster). A resumed run converts its checkpoint to this cell.")
 @click.option("--resume", is_flag=True,
               help="Continue the run saved in the checkpoint folder where it stopped "
                    "(weights, optimizer state, epoch, random state).")
-def train(config_path, context, epochs, batch_size, seq_len, corpus, checkpoint_dir, seed, resume):
+def train(config_path, context, epochs, batch_size, seq_len, corpus, checkpoint_dir, seed, cell, resume):
     """Train a character-level LSTM and save a checkpoint after every epoch.
 
     \b
@@ -82,7 +85,7 @@ def train(config_path, context, epochs, batch_size, seq_len, corpus, checkpoint_
 
     flags = {"train.context": context, "train.epochs": epochs, "train.batch_size": batch_size,
              "train.seq_len": seq_len, "data.corpus": corpus, "train.checkpoint_dir": checkpoint_dir,
-             "train.seed": seed}
+             "train.seed": seed, "model.cell": cell}
     settings = _config_and_flags(config_path, flags)
     reporter = Reporter()
     try:
@@ -109,7 +112,10 @@ def train(config_path, context, epochs, batch_size, seq_len, corpus, checkpoint_
 @click.option("--seed", type=int, help="Random seed: the same seed gives the same text.")
 @click.option("--num-samples", type=int, help="Samples to draw, all in one batch (default 10).")
 @click.option("--context", metavar="DEVICE", help="cpu or gpu (default cpu).")
-def sample(checkpoint, config_path, length, temperature, top_k, prime, seed, num_samples, context):
+@click.option("--cell", type=click.Choice(["lstm", "fused"]),
+              help="Run the checkpoint through this cell (default: the one it was trained with); "
+                   "both give the same text, fused is faster for many samples.")
+def sample(checkpoint, config_path, length, temperature, top_k, prime, seed, num_samples, context, cell):
     """Generate text from a trained checkpoint; samples go to stdout.
 
     \b
@@ -122,7 +128,7 @@ def sample(checkpoint, config_path, length, temperature, top_k, prime, seed, num
     flags = {"sample.length": length, "sample.temperature": temperature, "sample.top_k": top_k,
              "sample.start": prime, "sample.num_samples": num_samples, "train.context": context}
     settings = _config_and_flags(config_path, flags)
-    texts = sample_texts(checkpoints.resolve(checkpoint), settings, seed=seed)
+    texts = sample_texts(checkpoints.resolve(checkpoint), settings, seed=seed, cell=cell)
     for i, text in enumerate(texts, 1):
         if len(texts) > 1:
             click.echo(f"## Sample {i}")
@@ -137,7 +143,10 @@ def sample(checkpoint, config_path, length, temperature, top_k, prime, seed, num
 @click.option("--text", "text_path", required=True, metavar="FILE", help="UTF-8 text to score.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--context", metavar="DEVICE", help="cpu or gpu (default cpu).")
-def evaluate(checkpoint, text_path, as_json, context):
+@click.option("--cell", type=click.Choice(["lstm", "fused"]),
+              help="Run the checkpoint through this cell (default: the one it was trained with); "
+                   "the scores agree.")
+def evaluate(checkpoint, text_path, as_json, context, cell):
     """Score a text with a checkpoint: NLL per character (natural log), perplexity, bits per
     character. The text is one continuous stream: the state is carried from each character to
     the next, and every character after the first is predicted."""
@@ -145,7 +154,7 @@ def evaluate(checkpoint, text_path, as_json, context):
     from .charlstm import evaluate_text
 
     settings = _config_and_flags(None, {"train.context": context})
-    result = evaluate_text(checkpoints.resolve(checkpoint), text_path, settings)
+    result = evaluate_text(checkpoints.resolve(checkpoint), text_path, settings, cell=cell)
     if as_json:
         click.echo(json.dumps(result, indent=2))
     else:

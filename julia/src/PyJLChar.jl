@@ -12,6 +12,7 @@ include("mx/MXNet.jl")
 const mx = MXNet
 include("info.jl")
 include("charlstm/lstm.jl")
+include("charlstm/fused.jl")
 include("charlstm/vocab.jl")
 include("charlstm/provider.jl")
 include("charlstm/nll.jl")

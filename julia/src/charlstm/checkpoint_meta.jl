@@ -6,7 +6,8 @@
 #   "format":        "pyjlchar-checkpoint/1"
 #   "vocab":         the known characters as one-character strings, in class-id order
 #   "unknown_class": the class id of characters outside the vocabulary (= length of vocab)
-#   "model":         {"name", "layers", "hidden", "embed", "dropout", "cell": "lstm", "n_class"}
+#   "model":         {"name", "layers", "hidden", "embed", "dropout", "cell", "n_class"}, cell
+#                    "lstm" (unrolled) or "fused" (the RNN operator; see fused.jl)
 #   "train":         the training settings (whatever the trainer records)
 #   "history":       [{"epoch", "train_nll", "val_nll" (null without validation), "seconds"}]
 #   "epoch":         the last saved epoch (0 before the first)
@@ -29,7 +30,7 @@ function new_meta(vocab::Vocabulary, spec::ModelSpec, train_settings::AbstractDi
         "unknown_class" => Int(unknown_class(vocab)),
         "model" => Dict{String,Any}("name" => String(spec.name), "layers" => spec.n_layer,
                                     "hidden" => spec.dim_hidden, "embed" => spec.dim_embed,
-                                    "dropout" => spec.dropout, "cell" => "lstm",
+                                    "dropout" => spec.dropout, "cell" => String(spec.cell),
                                     "n_class" => spec.n_class),
         "train" => Dict{String,Any}(string(k) => v for (k, v) in train_settings),
         "history" => Any[],
@@ -95,22 +96,26 @@ function model_spec(meta::AbstractDict; source::AbstractString = "the meta file"
     model = meta["model"]
     field(key, type) = get(model, key, nothing) isa type ? model[key] :
         throw(UserError("the \"model\" of $source lacks a valid \"$key\": restore it from a backup or train again"))
-    field("cell", String) == "lstm" ||
-        throw(UserError("$source describes a \"$(model["cell"])\" model, but only \"lstm\" is supported"))
+    cell = field("cell", String)
+    cell in String.(CELLS) ||
+        throw(UserError("$source describes a \"$cell\" model, which this version does not know: " *
+                        "use a checkpoint with cell \"lstm\" or \"fused\""))
     return ModelSpec(Symbol(field("name", String)), field("layers", Integer), field("hidden", Integer),
-                     field("embed", Integer), field("n_class", Integer), field("dropout", Real))
+                     field("embed", Integer), field("n_class", Integer), field("dropout", Real);
+                     cell = Symbol(cell))
 end
 
 # Shapes as libmxnet (and Python's mx.nd.load) shows them: Julia sizes reversed.
 shape_text(julia_size) = string("(", join(reverse(collect(julia_size)), ", "), ")")
 
 """
-    load_trained(params_path) -> (meta, arg_params::Dict{Symbol,NDArray})
+    load_trained(params_path; cell=nothing) -> (meta, spec, arg_params::Dict{Symbol,NDArray})
 
-A trained model from `<prefix>-NNNN.params` and the `<prefix>-meta.json` next to it. Every
-failure a user can cause (missing, corrupt or mismatched files) is a UserError.
+A trained model from `<prefix>-NNNN.params` and the `<prefix>-meta.json` next to it, as the
+`cell` model (`:lstm` or `:fused`; `nothing`: the checkpoint's own), converted if need be.
+Every failure a user can cause (missing, corrupt or mismatched files) is a UserError.
 """
-function load_trained(params_path::AbstractString)
+function load_trained(params_path::AbstractString; cell::Union{Symbol,Nothing} = nothing)
     isfile(params_path) ||
         throw(UserError("the checkpoint $params_path does not exist: check the path " *
                         "(checkpoints are named <prefix>-NNNN.params)"))
@@ -126,7 +131,8 @@ function load_trained(params_path::AbstractString)
                         "the model's n_class): restore it from a backup or train again"))
     arg_params = load_params(params_path)
     check_architecture(arg_params, spec, params_path)
-    return meta, arg_params
+    cell === nothing && return meta, spec, arg_params
+    return meta, with_cell(spec, check_cell(cell)), convert_cell(arg_params, spec, cell)
 end
 
 # The learned arguments of a .params file (saved as `arg:<name>`), by name.

@@ -1,27 +1,28 @@
 # Scoring a text with a trained char-lstm: how well it predicts each next character.
 
 """
-    evaluate_text(params_path, text; context=mx.cpu(), chunk_len=32) -> Dict
+    evaluate_text(params_path, text; context=mx.cpu(), chunk_len=32, cell=nothing) -> Dict
 
 Scores `text` as one continuous stream: the states start at zero and carry from each
 character to the next, and every character after the first is predicted. Characters outside
 the vocabulary count as the unknown class (as in training's validation). Returns "nll" (mean
 per predicted character, natural log), "perplexity", "bits_per_char", "n_chars",
 "n_predicted" and "unknown" (how many characters are outside the vocabulary). The graph is
-unrolled over `chunk_len` steps, which only changes the speed.
+unrolled over `chunk_len` steps and run as `cell` ("lstm", "fused", `nothing`: the
+checkpoint's own), which only change the speed.
 """
 function evaluate_text(params_path::AbstractString, text::AbstractString; context = mx.cpu(),
-                       chunk_len::Integer = 32)
+                       chunk_len::Integer = 32, cell = nothing)
     chunk_len >= 1 || throw(ArgumentError("chunk_len must be at least 1, got $chunk_len"))
     ctx = as_context(context)
-    meta, arg_params = load_trained(params_path)
+    meta, spec, arg_params = load_trained(params_path; cell = as_cell(cell))
     vocab = meta_vocab(meta)
     ids = encode(vocab, text)
     n_chars = length(ids)
     n_chars >= 2 ||
         throw(UserError("the text to score has $n_chars character(s): give at least 2 (each " *
                         "character after the first is predicted)"))
-    nll = stream_nll(model_spec(meta), arg_params, ids, Int(chunk_len), ctx) / (n_chars - 1)
+    nll = stream_nll(spec, arg_params, ids, Int(chunk_len), ctx) / (n_chars - 1)
     return Dict{String,Any}("nll" => nll, "perplexity" => exp(nll), "bits_per_char" => nll / log(2),
                             "n_chars" => n_chars, "n_predicted" => n_chars - 1,
                             "unknown" => count(==(unknown_class(vocab)), ids))

@@ -108,7 +108,8 @@ lstm_label_shapes(name::Symbol, seq_len::Int, batch_size::Int) =
 
 """
 What fixes an LSTM's parameters (and its dropout), as a checkpoint's meta file records it;
-the unrolled length is chosen per use (training, sampling, scoring).
+the unrolled length is chosen per use (training, sampling, scoring). `cell` picks the graph:
+`:lstm`, the original's unrolled cells, or `:fused`, libmxnet's RNN operator (fused.jl).
 """
 struct ModelSpec
     name::Symbol
@@ -117,14 +118,47 @@ struct ModelSpec
     dim_embed::Int
     n_class::Int
     dropout::Float64
+    cell::Symbol
+end
+ModelSpec(name, n_layer, dim_hidden, dim_embed, n_class, dropout; cell::Symbol = :lstm) =
+    ModelSpec(name, n_layer, dim_hidden, dim_embed, n_class, dropout, check_cell(cell))
+
+const CELLS = (:lstm, :fused)
+check_cell(cell::Symbol) = cell in CELLS ? cell :
+    throw(UserError("cell \"$cell\" is not known: use one of $(join(repr.(String.(CELLS)), ", "))"))
+
+"A cell named by a caller (a String from Python), or `nothing`."
+as_cell(cell) = cell === nothing ? nothing : check_cell(Symbol(cell))
+
+"The same model with another cell."
+with_cell(spec::ModelSpec, cell::Symbol) =
+    ModelSpec(spec.name, spec.n_layer, spec.dim_hidden, spec.dim_embed, spec.n_class, spec.dropout; cell = cell)
+
+function LSTM(spec::ModelSpec, seq_len::Int; output_states::Bool = false)
+    build = spec.cell == :fused ? FusedLSTM : LSTM
+    return build(spec.n_layer, seq_len, spec.dim_hidden, spec.dim_embed, spec.n_class;
+                 dropout = spec.dropout, name = spec.name, output_states = output_states)
 end
 
-LSTM(spec::ModelSpec, seq_len::Int; output_states::Bool = false) =
-    LSTM(spec.n_layer, seq_len, spec.dim_hidden, spec.dim_embed, spec.n_class;
-         dropout = spec.dropout, name = spec.name, output_states = output_states)
+"""
+    lstm_data_shapes(spec, seq_len, batch_size)
 
-lstm_data_shapes(spec::ModelSpec, seq_len::Int, batch_size::Int) =
-    lstm_data_shapes(spec.name, seq_len, spec.n_layer, spec.dim_hidden, spec.n_class, batch_size)
+The data inputs of `LSTM(spec, seq_len)` and their sizes: the characters (one input per step
+for the unrolled cell, one for all steps for the fused), then each layer's initial c, then
+each layer's initial h.
+"""
+function lstm_data_shapes(spec::ModelSpec, seq_len::Int, batch_size::Int)
+    spec.cell == :lstm &&
+        return lstm_data_shapes(spec.name, seq_len, spec.n_layer, spec.dim_hidden, spec.n_class, batch_size)
+    states = lstm_data_shapes(spec.name, 0, spec.n_layer, spec.dim_hidden, spec.n_class, batch_size)
+    return Pair{Symbol,Tuple}[Symbol(spec.name, "_data") => fused_data_shape(seq_len, spec.n_class, batch_size);
+                              states]
+end
+
+"The label inputs of `LSTM(spec, seq_len)` and their sizes."
+lstm_label_shapes(spec::ModelSpec, seq_len::Int, batch_size::Int) =
+    spec.cell == :lstm ? lstm_label_shapes(spec.name, seq_len, batch_size) :
+    Pair{Symbol,Tuple}[Symbol(spec.name, "_label") => fused_label_shape(seq_len, batch_size)]
 
 """
     parameter_shapes(spec) -> Vector{Pair{Symbol,Tuple}}
@@ -134,9 +168,68 @@ in `list_arguments` order.
 """
 function parameter_shapes(spec::ModelSpec)
     lstm = LSTM(spec, 1)
-    inputs = Dict(lstm_data_shapes(spec, 1, 1))
+    inputs = Dict([lstm_data_shapes(spec, 1, 1); lstm_label_shapes(spec, 1, 1)])
     arg_shapes, _, _ = mx.infer_shape(lstm, inputs)
-    labels = Set(first.(lstm_label_shapes(spec.name, 1, 1)))
     return Pair{Symbol,Tuple}[name => shape for (name, shape) in zip(mx.list_arguments(lstm), arg_shapes)
-                              if !haskey(inputs, name) && !(name in labels)]
+                              if !haskey(inputs, name)]
 end
+
+"""
+    convert_cell(arg_params, spec, cell) -> Dict
+
+`spec`'s parameters (or any per-parameter arrays of their sizes) as the `cell` model's.
+"""
+convert_cell(arg_params::AbstractDict, spec::ModelSpec, cell::Symbol) =
+    cell == spec.cell ? arg_params : cell == :fused ? to_fused(arg_params, spec) : to_unrolled(arg_params, spec)
+
+"""
+    load_chars!(spec, data, staging, ids)
+
+Puts `ids` (0-based class ids, seq_len × batch) into the character inputs `data` (the first
+`lstm_data_shapes` arrays) as one-hot columns, staging them in `staging`, a Julia array of
+size (n_class, batch) for the unrolled cell and (n_class, seq_len, batch) for the fused.
+"""
+function load_chars!(spec::ModelSpec, data::AbstractVector{mx.NDArray}, staging::Array{Float32},
+                     ids::AbstractMatrix{<:Integer})
+    if spec.cell == :fused
+        fill!(staging, 0)
+        for i in axes(ids, 2), t in axes(ids, 1)
+            staging[ids[t, i] + 1, t, i] = 1
+        end
+        return copy!(data[1], staging)
+    end
+    for t in axes(ids, 1)
+        fill!(staging, 0)
+        for i in axes(ids, 2)
+            staging[ids[t, i] + 1, i] = 1
+        end
+        copy!(data[t], staging)
+    end
+end
+
+"Puts `ids` (seq_len × batch) into the label inputs `labels`."
+function load_labels!(spec::ModelSpec, labels::AbstractVector{mx.NDArray}, ids::AbstractMatrix{<:Integer})
+    spec.cell == :fused && return copy!(labels[1], Float32.(ids))
+    for t in axes(ids, 1)
+        copy!(labels[t], Float32.(ids[t, :]))
+    end
+end
+
+"The staging array `load_chars!` needs."
+chars_staging(spec::ModelSpec, seq_len::Int, batch_size::Int) =
+    spec.cell == :fused ? zeros(Float32, spec.n_class, seq_len, batch_size) :
+    zeros(Float32, spec.n_class, batch_size)
+
+"""
+    step_probs(spec, outputs, seq_len) -> Vector{Matrix{Float32}}
+
+Each step's probabilities (classes × batch), from a forward pass's outputs.
+"""
+function step_probs(spec::ModelSpec, outputs::AbstractVector{mx.NDArray}, seq_len::Int)
+    spec.cell == :lstm && return [copy(outputs[t]) for t in 1:seq_len]
+    probs = copy(outputs[1])
+    return [probs[:, t, :] for t in 1:seq_len]
+end
+
+"How many outputs come before the final states."
+n_prob_outputs(spec::ModelSpec, seq_len::Int) = spec.cell == :lstm ? seq_len : 1

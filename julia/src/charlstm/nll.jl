@@ -31,8 +31,10 @@ mutable struct NLL <: mx.AbstractEvalMetric
 end
 NLL() = NLL(0.0, 0)
 
+# Outputs are classes × characters (unrolled cell, one per step) or classes × steps × batch
+# (fused cell) with labels of the size after the first.
 function mx.update_one!(metric::NLL, label::Array, pred::Array)
-    metric.nll_sum += char_nll(pred, label)
+    metric.nll_sum += char_nll(reshape(pred, size(pred, 1), :), vec(label))
     metric.n_chars += length(label)
     return metric
 end

@@ -7,20 +7,21 @@ const POLL_EVERY = 32
 
 """
     sample_text(params_path; length=100, temperature=1.0, top_k=0, prime="a", seed=nothing,
-                num_samples=1, context=mx.cpu()) -> Vector{String}
+                num_samples=1, context=mx.cpu(), cell=nothing) -> Vector{String}
 
 `num_samples` texts, each the prime text followed by `length` drawn characters, all drawn as
 one batch from the checkpoint `<prefix>-NNNN.params`. `temperature` sharpens (< 1) or
 flattens (> 1) the model's distribution, 0 takes the likeliest character; `top_k` > 0 draws
 only among the k likeliest. The same `seed` gives the same texts; `nothing` a random seed.
-The unknown class is never drawn.
+The unknown class is never drawn. `cell` ("lstm" or "fused") runs the checkpoint through
+that graph instead of its own (same maths, other speed).
 """
 function sample_text(params_path::AbstractString; length::Integer = 100, temperature::Real = 1.0,
                      top_k::Integer = 0, prime::AbstractString = "a", seed::Union{Integer,Nothing} = nothing,
-                     num_samples::Integer = 1, context = mx.cpu())
+                     num_samples::Integer = 1, context = mx.cpu(), cell = nothing)
     check_sampling(length, temperature, top_k, num_samples)
     ctx = as_context(context)
-    meta, arg_params = load_trained(params_path)
+    meta, spec, arg_params = load_trained(params_path; cell = as_cell(cell))
     vocab = meta_vocab(meta)
     isempty(prime) &&
         throw(UserError("the prime text is empty: give at least one character to start from"))
@@ -28,7 +29,7 @@ function sample_text(params_path::AbstractString; length::Integer = 100, tempera
     isempty(unknown) ||
         throw(UserError("the prime text has characters the checkpoint's vocabulary lacks: " *
                         join(repr.(string.(unknown)), ", ") * "; remove them from the prime text"))
-    predictor = StatefulPredictor(model_spec(meta), arg_params, 1, Int(num_samples); context = ctx)
+    predictor = StatefulPredictor(spec, arg_params, 1, Int(num_samples); context = ctx)
     rng = seed === nothing ? MersenneTwister() : MersenneTwister(seed)
     drawn = draw_chars(predictor, encode(vocab, prime), Int(length), Int(num_samples), rng,
                        Float64(temperature), Int(top_k), unknown_class(vocab))

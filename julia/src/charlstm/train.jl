@@ -48,9 +48,10 @@ function train_model(settings::AbstractDict, corpus_file::AbstractString, contex
     ctxs = [as_context(c) for c in contexts]
     prefix = joinpath(train["checkpoint_dir"], model["name"])
     text = read(corpus_file, String)
+    optimizer = make_optimizer(train)
     if resume
-        meta, arg_params, states_file, begin_epoch, skip = resume_point(prefix, settings)
-        spec, vocab = model_spec(meta), meta_vocab(meta)
+        meta, spec, arg_params, states, begin_epoch, skip = resume_point(prefix, settings, optimizer)
+        vocab = meta_vocab(meta)
         meta["train"]["epochs"] = train["epochs"]
     else
         isfile(meta_path(prefix)) &&
@@ -58,9 +59,11 @@ function train_model(settings::AbstractDict, corpus_file::AbstractString, contex
                             "or choose another checkpoint_dir or model name to start afresh"))
         vocab = build_vocabulary(text)
         spec = ModelSpec(Symbol(model["name"]), model["layers"], model["hidden"], model["embed"],
-                         n_class(vocab), model["dropout"])
+                         n_class(vocab), model["dropout"]; cell = Symbol(model["cell"]))
         meta = new_meta(vocab, spec, run_settings(settings))
-        arg_params, states_file, begin_epoch, skip = Dict{Symbol,mx.NDArray}(), nothing, 1, 0
+        mx.srand(train["seed"])
+        arg_params = initial_params(spec, mx.UniformInitializer(train["init_scale"]))
+        states, begin_epoch, skip = nothing, 1, 0
     end
     begin_epoch > train["epochs"] &&
         throw(UserError("the run at $prefix has already trained $(begin_epoch - 1) epochs: " *
@@ -68,27 +71,22 @@ function train_model(settings::AbstractDict, corpus_file::AbstractString, contex
 
     train_text, val_text = split_text(text, settings["data"]["train_ratio"])
     B, T = train["batch_size"], train["seq_len"]
-    provider(part_text, part) = CharSeqProvider(part_text, B, T, vocab, spec.name, spec.n_layer,
-                                                spec.dim_hidden; part = part)
+    provider(part_text, part) = CharSeqProvider(part_text, B, T, vocab, spec; part = part)
     train_data = ResumedData(provider(train_text, "training part of the corpus"), skip)
     val_data = provider(val_text, "validation part of the corpus (raise train_ratio's complement)")
 
     ff = mx.FeedForward(LSTM(spec, T); context = ctxs)
     ff.arg_params = arg_params
-    optimizer = make_optimizer(train)
-    states = states_file === nothing ? nothing : mx.load_states(states_file, optimizer)
     nll = NLL()
     progress = TrainingProgress(train["epochs"], n_batches(train_data.inner), B * T, train["seed"], skip)
     callbacks = [mx.every_n_batch(state -> report_batch!(progress, state, nll), 1; call_on_0 = true),
                  mx.speedometer(),
                  mx.every_n_epoch((model, state, metric) -> save_epoch!(meta, prefix, model, optimizer, state,
                                                                         metric, nll, progress), 1)]
-    mx.srand(train["seed"])
-    @info "Training $(spec.n_layer)x$(spec.dim_hidden) LSTM on $(length(text)) characters " *
+    @info "Training $(spec.n_layer)x$(spec.dim_hidden) LSTM ($(spec.cell) cell) on $(length(text)) characters " *
           "($(n_class(vocab)) classes) on $(join(string.(ctxs), ", "))"
     try
-        mx.fit(ff, optimizer, train_data; n_epoch = train["epochs"], begin_epoch = begin_epoch,
-               initializer = mx.UniformInitializer(train["init_scale"]), eval_data = val_data,
+        mx.fit(ff, optimizer, train_data; n_epoch = train["epochs"], begin_epoch = begin_epoch, eval_data = val_data,
                eval_metric = nll, callbacks = callbacks, states = states)
     catch e
         e isa InterruptException && save_interrupted!(meta, prefix, ff, optimizer, progress)
@@ -97,8 +95,9 @@ function train_model(settings::AbstractDict, corpus_file::AbstractString, contex
     return meta
 end
 
-# Where `--resume` starts: after the last saved epoch, or inside an interrupted one.
-function resume_point(prefix, settings)
+# Where `--resume` starts: after the last saved epoch, or inside an interrupted one. The run
+# goes on with the cell `settings` asks for, its weights and optimizer states converted.
+function resume_point(prefix, settings, optimizer)
     isfile(meta_path(prefix)) ||
         throw(UserError("there is no run to resume at $prefix ($(meta_path(prefix)) is missing): " *
                         "train without --resume first, or point --checkpoint-dir at the run"))
@@ -119,15 +118,35 @@ function resume_point(prefix, settings)
     partial = get(meta, "partial", nothing)
     epoch, skip = partial === nothing ? (meta["epoch"], 0) : (partial["epoch"], partial["batches_done"])
     epoch == 0 && throw(UserError("the run at $prefix saved no epoch yet: start it again without --resume"))
-    _, arg_params = load_trained(mx.checkpoint_params_file(prefix, epoch))
+    cell = Symbol(settings["model"]["cell"])
+    _, run_spec, arg_params = load_trained(mx.checkpoint_params_file(prefix, epoch); cell = cell)
     states_file = states_path(prefix, epoch)
     isfile(states_file) ||
         throw(UserError("$states_file is missing, so the optimizer cannot continue where it " *
                         "stopped: restore it, or start a new run"))
+    states = mx.load_states(states_file, optimizer; convert = arrays -> convert_cell(arrays, spec, cell))
+    if cell != spec.cell
+        @info "Converting the run from the $(spec.cell) cell to the $cell cell"
+        meta["model"]["cell"] = String(cell)
+    end
     begin_epoch = partial === nothing ? epoch + 1 : epoch
     @info partial === nothing ? "Resuming after epoch $epoch" :
           "Resuming epoch $epoch after batch $skip"
-    return meta, arg_params, states_file, begin_epoch, skip
+    return meta, run_spec, arg_params, states, begin_epoch, skip
+end
+
+
+"""
+    initial_params(spec, initializer) -> Dict
+
+Fresh weights, drawn for the unrolled cells and converted to `spec`'s cell, so that both
+cells start from the same weights for the same seed.
+"""
+function initial_params(spec::ModelSpec, initializer::mx.AbstractInitializer)
+    unrolled = with_cell(spec, :lstm)
+    params = Dict{Symbol,mx.NDArray}(name => mx.init(initializer, name, mx.empty(shape))
+                                     for (name, shape) in parameter_shapes(unrolled))
+    return convert_cell(params, unrolled, spec.cell)
 end
 
 "What the live progress line and the interrupt handler need to know."

@@ -195,20 +195,32 @@ function save_states(filename::AbstractString, opt::AbstractOptimizer, states::A
 end
 
 """
-    load_states(filename, opt) -> Dict{Symbol,state}
+    load_states(filename, opt; convert=identity) -> Dict{Symbol,state}
 
 The states `save_states` wrote, by parameter name, as `opt`'s state type (arrays on cpu()).
+`convert` maps each kind of state array (a Dict by parameter name) to the parameters of
+another model layout, as it would map the parameters themselves; a parameter it makes takes
+the largest saved update count (a model's parameters are updated together).
 """
-function load_states(filename::AbstractString, opt::AbstractOptimizer)
-    by_param = Dict{Symbol,Dict{String,NDArray}}()
+function load_states(filename::AbstractString, opt::AbstractOptimizer; convert = identity)
+    by_kind, counts = Dict{String,Dict{Symbol,NDArray}}(), Dict{Symbol,Int}()
     for (key, arr) in load(filename, NDArray)
         kind, param = split_key(key, filename)
+        if kind == "count"
+            counts[param] = Int(only(copy(arr)))
+        else
+            get!(by_kind, kind, Dict{Symbol,NDArray}())[param] = arr
+        end
+    end
+    by_param = Dict{Symbol,Dict{String,NDArray}}()
+    for (kind, arrays) in by_kind, (param, arr) in convert(arrays)
         get!(by_param, param, Dict{String,NDArray}())[kind] = arr
     end
     states = Dict{Symbol,Any}()
     for (param, arrays) in by_param
-        haskey(arrays, "count") || throw(MXError("$filename has no update count for $param: not an optimizer states file"))
-        t = Int(only(copy(pop!(arrays, "count"))))
+        t = haskey(counts, param) ? counts[param] :
+            convert !== identity && !isempty(counts) ? maximum(values(counts)) :
+            throw(MXError("$filename has no update count for $param: not an optimizer states file"))
         try
             states[param] = state_from_arrays(opt, arrays, t)
         catch e

@@ -29,7 +29,7 @@
     end
 
     @testset "load_trained" begin
-        meta, loaded = PyJLChar.load_trained(path)
+        meta, _, loaded = PyJLChar.load_trained(path)
         @test meta["epoch"] == 1
         @test Set(keys(loaded)) == Set(keys(params))
         @test all(copy(loaded[k]) == copy(params[k]) for k in keys(params))

@@ -4,7 +4,7 @@
     vocab = PyJLChar.build_vocabulary(text)
     spec = PyJLChar.ModelSpec(:ptb, 1, 16, 8, PyJLChar.n_class(vocab), 0.0)
     train, validation = PyJLChar.split_text(text, 0.8)
-    provider(part) = PyJLChar.CharSeqProvider(part, 4, 8, vocab, :ptb, spec.n_layer, spec.dim_hidden)
+    provider(part) = PyJLChar.CharSeqProvider(part, 4, 8, vocab, spec)
     model = mx.FeedForward(PyJLChar.LSTM(spec, 8))
     prefix = joinpath(mktempdir(), "ptb")
     mx.srand(1)

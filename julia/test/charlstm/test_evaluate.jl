@@ -5,7 +5,7 @@
     # The plain way: one step at a time, states copied back by hand.
     function step_by_step_nll(ids)
         lstm = PyJLChar.LSTM(spec, 1; output_states = true)
-        inputs = [PyJLChar.lstm_data_shapes(spec, 1, 1); PyJLChar.lstm_label_shapes(:ptb, 1, 1)]
+        inputs = [PyJLChar.lstm_data_shapes(spec, 1, 1); PyJLChar.lstm_label_shapes(spec, 1, 1)]
         args = merge(Dict(name => mx.zeros(shape) for (name, shape) in inputs), params)
         exec = mx.bind(lstm, mx.cpu(), args; grad_req = :null)
         total = 0.0

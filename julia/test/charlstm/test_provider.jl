@@ -2,7 +2,7 @@
     alphabet = join('a':'z')
     vocab = PyJLChar.build_vocabulary(alphabet)
     provider(text; batch_size = 2, seq_len = 3) =
-        PyJLChar.CharSeqProvider(text, batch_size, seq_len, vocab, :ptb, 2, 4)
+        PyJLChar.CharSeqProvider(text, batch_size, seq_len, vocab, PyJLChar.ModelSpec(:ptb, 2, 4, 5, 27, 0.0))
 
     @testset "names and sizes match the LSTM's inputs" begin
         p = provider(alphabet)
