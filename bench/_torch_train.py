@@ -26,6 +26,13 @@ class CharLSTM(nn.Module):
         return self.pred(self.lstm(self.embed(ids))[0])
 
 
+def nll_sum(model, ids, k, batch, seq_len):
+    """The summed NLL (nats) of batch k of `ids` (a 1-D id tensor), from a zero state."""
+    chunk = ids[compare.batch_slice(k, batch, seq_len)]
+    logits = model(chunk[:-1].view(batch, seq_len))
+    return F.cross_entropy(logits.reshape(batch * seq_len, -1), chunk[1:].reshape(batch * seq_len), reduction="sum")
+
+
 def main():
     a = compare.worker_arguments()
     torch.set_num_threads(a.threads)
@@ -43,13 +50,8 @@ def main():
     opt = torch.optim.Adam(model.parameters(), lr=a.lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=a.weight_decay)
     B, T = a.batch, a.seq_len
 
-    def nll_sum(ids, k):
-        chunk = ids[compare.batch_slice(k, B, T)]
-        logits = model(chunk[:-1].view(B, T))
-        return F.cross_entropy(logits.reshape(B * T, n_class), chunk[1:].reshape(B * T), reduction="sum")
-
     def step(k):
-        loss = nll_sum(train_ids, k)
+        loss = nll_sum(model, train_ids, k, B, T)
         opt.zero_grad(set_to_none=True)
         (loss / B).backward()  # MXNet's rescale_grad = 1/batch on the summed NLL
         for p in model.parameters():
@@ -61,7 +63,7 @@ def main():
     result = compare.train_for(step, compare.n_batches(len(train_ids), B, T), a.budget, a.warmup, B * T)
     model.eval()
     with torch.no_grad():
-        result["val_nll"] = compare.mean_over_batches(lambda k: nll_sum(val_ids, k).item() / (B * T),
+        result["val_nll"] = compare.mean_over_batches(lambda k: nll_sum(model, val_ids, k, B, T).item() / (B * T),
                                                       compare.n_batches(len(val_ids), B, T))
     assert next(model.parameters()).device.type == "cpu" and isinstance(model.lstm, nn.LSTM)
     result["version"] = f"PyTorch {torch.__version__}"

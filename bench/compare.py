@@ -40,7 +40,8 @@ one implementation; pyjlchar's is julia/src/charlstm/{vocab,provider}.jl):
 - budget: training stops at the end of the first batch that ends --budget seconds or more after
   the first batch started (at least warm-up + 1 batches); chars/s counts the batches after the
   first --warmup ones, over the time since the warm-up ended;
-- train NLL: mean per-character NLL of the last (up to) 50 training batches;
+- train NLL: mean per-character NLL over all batches trained within the budget (the original's
+  training summary of an epoch);
 - validation NLL: after training (outside the budget), mean natural-log NLL per character over
   all full validation batches, the state reset per batch;
 - peak RSS: the worker process's ru_maxrss at its end (framework, data and compilation included).
@@ -69,7 +70,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-TRAIN_NLL_WINDOW = 50
 
 MODEL = dict(layers=2, hidden=256, embed=256, seq_len=32, batch=32)
 QUICK = dict(layers=2, hidden=32, embed=32, seq_len=16, batch=16, budget=3.0, warmup=1)
@@ -110,9 +110,8 @@ def train_for(step, n_train_batches, budget, warmup, chars_per_batch):
         if now - started >= budget and len(nlls) > warmup:
             break
     timed_from = started if warm is None else warm
-    window = nlls[-TRAIN_NLL_WINDOW:]
     return {"chars_per_s": (len(nlls) - warmup) * chars_per_batch / (now - timed_from),
-            "batches": len(nlls), "seconds": now - started, "train_nll": sum(window) / len(window)}
+            "batches": len(nlls), "seconds": now - started, "train_nll": sum(nlls) / len(nlls)}
 
 
 def mean_over_batches(score, n_val_batches):

@@ -1,0 +1,209 @@
+"""bench/compare.py: its data protocol and training loop (fast), its quick mode end to end and the
+peers' models against pyjlchar's maths (slow; each framework only where its venv exists).
+
+No timings are asserted: the machine may be busy.
+"""
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+sys.path.insert(0, str(BENCH))
+import _mxnet_venv  # noqa: E402
+import _torch_venv  # noqa: E402
+import compare  # noqa: E402
+
+
+def test_data_protocol(tmp_path):
+    corpus = tmp_path / "text.txt"
+    corpus.write_bytes("bab\r\ncé!ab".encode())  # 10 characters, \r kept, é one character
+    n_class, train, val = compare.load_data(corpus, 0.85)
+    # Vocabulary \n \r ! a b c é, then the unknown class; round(8.5) = 8 (ties to even).
+    assert n_class == 8
+    assert train == [4, 3, 4, 1, 0, 5, 6, 2] and val == [3, 4]
+    # Batch k of B=2 sequences of T=2: chunk k*4 .. k*4+4; (8 - 1) // 4 = 1 full batch.
+    assert compare.n_batches(len(train), 2, 2) == 1
+    chunk = train[compare.batch_slice(0, 2, 2)]
+    assert chunk == [4, 3, 4, 1, 0]
+    assert compare.n_batches(9, 2, 2) == 2 and train[compare.batch_slice(1, 2, 2)] == [0, 5, 6, 2]
+
+
+def test_train_for_counts_the_budget_from_the_first_batch_and_times_after_warmup(monkeypatch):
+    clock = iter(range(100))  # each reading one "second" later
+    monkeypatch.setattr(compare.time, "perf_counter", lambda: float(next(clock)))
+    seen = []
+
+    def step(k):
+        seen.append(k)
+        return float(len(seen))
+
+    result = compare.train_for(step, n_train_batches=3, budget=4.5, warmup=2, chars_per_batch=10)
+    # Started at 0; batch n ends at n; the fifth ends at 5 >= 4.5. Batches wrap around after 3.
+    assert seen == [0, 1, 2, 0, 1]
+    assert result["batches"] == 5 and result["seconds"] == 5
+    assert result["chars_per_s"] == pytest.approx(3 * 10 / (5 - 2))  # after warm-up ended at 2
+    assert result["train_nll"] == pytest.approx(3.0)
+
+
+def _venv_or_skip(venv):
+    if not venv.exists():
+        pytest.skip(f"{venv.dir} has not been made (bench/compare.py makes it)")
+    return venv.python
+
+
+@pytest.fixture
+def small_corpus(tmp_path):
+    from pyjlchar import corpus
+
+    path = tmp_path / "small.txt"
+    path.write_text(corpus.read_corpus(corpus.corpus_path("shakespeare"))[:60000], encoding="utf-8")
+    return path
+
+
+@pytest.mark.slow
+def test_quick_mode_prints_a_row_per_column(small_corpus):
+    columns = ["pyjlchar-lstm", "pyjlchar-fused"]
+    columns += ["mxnet-lstm", "mxnet-fused"] if _mxnet_venv.MXNET.exists() else []
+    columns += ["torch"] if _torch_venv.TORCH.exists() else []
+    proc = subprocess.run([sys.executable, str(BENCH / "compare.py"), "--quick", "--threads", "1",
+                           "--corpus", str(small_corpus), "--only", ",".join(columns)],
+                          capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stdout + proc.stderr[-3000:]
+    rows = [line for line in proc.stdout.splitlines() if line.startswith("| ") and "---" not in line]
+    header = [cell.strip() for cell in rows[0].strip("|").split("|")]
+    assert header == ["framework", "cell", "chars/s", "vs PyTorch", "peak RSS (MB)", "batches",
+                      "train NLL", "val NLL"]
+    cells = {"pyjlchar-lstm": ("pyjlchar", "unrolled"), "pyjlchar-fused": ("pyjlchar", "fused"),
+             "torch": ("PyTorch", "nn.LSTM"), "mxnet-lstm": ("Apache MXNet", "unrolled"),
+             "mxnet-fused": ("Apache MXNet", "RNN op")}
+    assert len(rows) == 1 + len(columns)
+    for key, row in zip(columns, rows[1:]):
+        values = [cell.strip() for cell in row.strip("|").split("|")]
+        framework, cell = cells[key]
+        assert values[0].startswith(framework) and values[1] == cell, row
+        numbers = [float(v) for i, v in enumerate(values[2:]) if not (i == 1 and v == "n/a")]
+        assert all(math.isfinite(x) and x > 0 for x in numbers), row
+    assert "Machine: " in proc.stdout and "1 thread(s) per framework" in proc.stdout
+
+
+# The peers' models against the unrolled graph, which is pyjlchar's node for node
+# (tests/test_mxnet_interop.py): the same weights, gates reordered from the unrolled cell's
+# (i, g, f, o) to the RNN operator's and torch's (i, f, g, o), must give the same NLL and
+# the same gradients on one batch.
+SIZES = dict(batch=3, seq_len=5, hidden=4, layers=2, embed=6, n_class=7)
+
+MXNET_SIDE = r'''
+import argparse, json, sys
+import numpy as np
+sys.path.insert(0, sys.argv[1])
+from _mxnet_python_train import Model
+
+s = json.loads(sys.argv[2])
+B, T, H, L, C = s["batch"], s["seq_len"], s["hidden"], s["layers"], s["n_class"]
+a = dict(batch=B, seq_len=T, hidden=H, layers=L, embed=s["embed"], seed=1, init_scale=0.1, weight_decay=0.0,
+         grad_clip=1.0, lr=0.01)
+unrolled = Model(argparse.Namespace(cell="lstm", **a), C)
+fused = Model(argparse.Namespace(cell="fused", **a), C)
+rng = np.random.RandomState(0)
+ids = rng.randint(0, C, size=B * T + 1)
+w = {n: rng.uniform(-0.5, 0.5, unrolled.exe.arg_dict[n].shape).astype(np.float32) for n in unrolled.params}
+
+def swap(x):  # gate blocks (i, g, f, o) <-> (i, f, g, o)
+    return np.concatenate([x[g * H:(g + 1) * H] for g in (0, 2, 1, 3)])
+
+def as_fused(p):
+    lstm = []  # the RNN operator's layout: every layer's weights, then every layer's biases
+    for l in range(1, L + 1):
+        lstm += [swap(p["ptb_l%d_i2h_weight" % l]).ravel(), swap(p["ptb_l%d_h2h_weight" % l]).ravel()]
+    for l in range(1, L + 1):
+        lstm += [swap(p["ptb_l%d_i2h_bias" % l]), swap(p["ptb_l%d_h2h_bias" % l])]
+    return {"embed_weight": p["ptb_embed_weight"].T, "lstm_parameters": np.concatenate(lstm),
+            "pred_weight": p["ptb_pred_weight"], "pred_bias": p["ptb_pred_bias"]}
+
+for model, params in ((unrolled, w), (fused, as_fused(w))):
+    assert sorted(model.params) == sorted(params), (model.params, sorted(params))
+    for n, value in params.items():
+        model.exe.arg_dict[n][:] = value
+nll = {}
+for name, model in (("unrolled", unrolled), ("fused", fused)):
+    y = model.load(ids, 0)
+    model.exe.forward(is_train=True)
+    model.exe.backward()
+    nll[name] = model.nll(y)
+grads = {n: unrolled.exe.grad_dict[n].asnumpy() for n in unrolled.params}
+fused_grads = {n: fused.exe.grad_dict[n].asnumpy() for n in fused.params}
+expected = as_fused(grads)
+np.savez(sys.argv[3], ids=ids, **{"w:" + n: v for n, v in w.items()}, **{"g:" + n: v for n, v in grads.items()})
+print(json.dumps({"nll": nll, "ops": fused.ops, "grad_diff": max(float(np.abs(fused_grads[n] - expected[n]).max())
+                                                              for n in expected),
+                  "grad_max": max(float(np.abs(g).max()) for g in grads.values())}))
+'''
+
+TORCH_SIDE = r'''
+import json, sys
+import numpy as np
+import torch
+sys.path.insert(0, sys.argv[1])
+from _torch_train import CharLSTM, nll_sum
+
+s = json.loads(sys.argv[2])
+B, T, H, L, C = s["batch"], s["seq_len"], s["hidden"], s["layers"], s["n_class"]
+saved = np.load(sys.argv[3])
+w = {k[2:]: saved[k] for k in saved.files if k.startswith("w:")}
+g = {k[2:]: saved[k] for k in saved.files if k.startswith("g:")}
+
+def swap(x):
+    return np.concatenate([x[i * H:(i + 1) * H] for i in (0, 2, 1, 3)])
+
+def as_torch(p):
+    out = {"embed.weight": p["ptb_embed_weight"].T, "pred.weight": p["ptb_pred_weight"],
+           "pred.bias": p["ptb_pred_bias"]}
+    for l in range(L):
+        for theirs, ours in (("weight_ih", "i2h_weight"), ("weight_hh", "h2h_weight"), ("bias_ih", "i2h_bias"),
+                             ("bias_hh", "h2h_bias")):
+            out["lstm.%s_l%d" % (theirs, l)] = swap(p["ptb_l%d_%s" % (l + 1, ours)])
+    return out
+
+model = CharLSTM(C, s["embed"], H, L)
+params = dict(model.named_parameters())
+weights = as_torch(w)
+assert sorted(params) == sorted(weights), sorted(params)
+with torch.no_grad():
+    for n, value in weights.items():
+        params[n].copy_(torch.from_numpy(np.ascontiguousarray(value)))
+loss = nll_sum(model, torch.from_numpy(saved["ids"]), 0, B, T)
+loss.backward()
+expected = as_torch(g)
+print(json.dumps({"nll": loss.item() / (B * T),
+                  "grad_diff": max(float(np.abs(params[n].grad.numpy() - expected[n]).max()) for n in expected)}))
+'''
+
+
+def _run(python, code, *args):
+    proc = subprocess.run([str(python), "-c", code, str(BENCH), *map(str, args)], capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.slow
+def test_fused_mxnet_and_torch_compute_the_unrolled_lstm(tmp_path):
+    mxnet_python = _venv_or_skip(_mxnet_venv.MXNET)
+    npz = tmp_path / "unrolled.npz"
+    mx_side = _run(mxnet_python, MXNET_SIDE, json.dumps(SIZES), npz)
+    assert "RNN" in mx_side["ops"]
+    assert mx_side["nll"]["fused"] == pytest.approx(mx_side["nll"]["unrolled"], rel=1e-5)
+    assert mx_side["grad_diff"] < 1e-5 * max(1.0, mx_side["grad_max"])
+    if not _torch_venv.TORCH.exists():
+        pytest.skip(f"{_torch_venv.TORCH.dir} has not been made (bench/compare.py makes it)")
+    torch_side = _run(_torch_venv.TORCH.python, TORCH_SIDE, json.dumps(SIZES), npz)
+    assert torch_side["nll"] == pytest.approx(mx_side["nll"]["unrolled"], rel=1e-5)
+    # MXNet's SoftmaxOutput passes the summed NLL's gradient; torch's is of the same sum.
+    assert torch_side["grad_diff"] < 1e-5 * max(1.0, mx_side["grad_max"])
