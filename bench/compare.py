@@ -179,8 +179,9 @@ def parse_args(argv=None):
     unknown = [key for key in args.only if key not in COLUMN_KEYS]
     if unknown or not args.only:
         p.error(f"--only takes columns among {', '.join(COLUMN_KEYS)}, not {','.join(unknown) or 'nothing'}")
-    if args.budget <= 0 or args.threads <= 0 or args.rounds <= 0 or args.warmup < 0:
-        p.error("--budget, --threads and --rounds must be positive and --warmup at least 0")
+    if args.budget <= 0 or args.threads <= 0 or args.rounds <= 0 or args.warmup < 1:
+        # warm-up >= 1: every framework's first batch carries one-time costs (allocation, compilation)
+        p.error("--budget, --threads, --rounds and --warmup must be positive")
     settings = dict(MODEL, budget=args.budget, warmup=args.warmup)
     if args.quick:
         settings.update(QUICK)
@@ -255,12 +256,14 @@ def main(argv=None):
     s = args.settings
     log = lambda msg: print(msg, file=sys.stderr, flush=True)  # noqa: E731
     from pyjlchar import corpus
+    from pyjlchar.errors import UserError
 
-    corpus_file = corpus.corpus_path(args.corpus or "shakespeare")
     try:
-        n_class, train_ids, val_ids = load_data(corpus_file, 0.9)
-    except (OSError, UnicodeDecodeError) as e:
-        sys.exit(f"error: the corpus {corpus_file} cannot be read as UTF-8 text ({e}): pass a UTF-8 file with --corpus")
+        corpus_file = corpus.corpus_path(args.corpus or "shakespeare")
+        corpus.check_corpus(corpus_file)  # missing, empty, binary or not UTF-8: one sentence
+    except UserError as e:
+        sys.exit(f"error: {e}")
+    n_class, train_ids, val_ids = load_data(corpus_file, 0.9)
     per_batch = s["batch"] * s["seq_len"]
     n_train, n_val = n_batches(len(train_ids), s["batch"], s["seq_len"]), n_batches(len(val_ids), s["batch"], s["seq_len"])
     if n_train < 1 or n_val < 1:
