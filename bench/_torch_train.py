@@ -3,7 +3,9 @@
 The char-lstm as PyTorch users write it: nn.Embedding -> nn.LSTM (2 layers, batch first) ->
 nn.Linear, on the CPU, trained with torch.optim.Adam. The maths is the original's (see
 compare.py's docstring); torch's LSTM orders its gates (i, f, g, o) where pyjlchar's unrolled
-cell has (i, g, f, o), which matters only when copying weights, which this does not.
+cell has (i, g, f, o), which matters only when copying weights, which this does not. One
+convention differs in the optimizer: torch's Adam adds eps after the bias correction of the
+second moment, MXNet's adam_update before it, which matters only for near-zero gradients.
 Prints one JSON line (compare.report).
 """
 import sys

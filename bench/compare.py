@@ -24,6 +24,10 @@ Model (the original's): 2 LSTM layers, 256 hidden, 256 embedding, no dropout, so
 vocabulary; ADAM lr 0.01 (beta 0.9/0.999, eps 1e-8), gradient of the summed NLL scaled by
 1/batch, clipped element-wise to [-1, 1], then weight decay 1e-5 added on every parameter;
 weights uniform in [-0.1, 0.1], biases zero; seed 42 (each framework its own generator).
+The embedding is a bias-free FullyConnected of one-hot characters in pyjlchar and the MXNet
+unrolled graph, a table lookup (Embedding) in PyTorch and the MXNet RNN-op model: the same maths.
+tests/test_compare_bench.py checks that nn.LSTM and the RNN-op model give the unrolled graph's
+NLL and gradients for the same weights.
 
 Data protocol, identical for all (`load_data` and `batch_slice` below are the Python workers'
 one implementation; pyjlchar's is julia/src/charlstm/{vocab,provider}.jl):
