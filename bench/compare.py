@@ -280,7 +280,9 @@ def main(argv=None):
         try:
             pythons[key] = columns[key][4](log)
         except Exception as e:  # a venv that cannot be made fails its column only
-            failures[key] = f"its virtual environment could not be made: {str(e).splitlines()[0]}"
+            lines = [line.strip() for line in str(e).splitlines() if line.strip()]
+            reason = lines[0].rstrip(":") + (f": {lines[-1]}" if len(lines) > 1 else "")
+            failures[key] = f"its virtual environment could not be made: {reason}"
 
     worker_argv = ["--corpus", str(corpus_file), "--layers", s["layers"], "--hidden", s["hidden"],
                    "--embed", s["embed"], "--seq-len", s["seq_len"], "--batch", s["batch"],
