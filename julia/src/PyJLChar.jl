@@ -23,6 +23,7 @@ include("charlstm/sampler.jl")
 include("charlstm/evaluate.jl")
 include("charlstm/graph_export.jl")
 include("charlstm/train.jl")
+include("charlstm/bench.jl")
 include("bridge.jl")
 
 end # module

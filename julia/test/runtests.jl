@@ -33,6 +33,7 @@ ENV["MXNET_SUBGRAPH_VERBOSE"] = "0"
         include("charlstm/test_sampler.jl")
         include("charlstm/test_evaluate.jl")
         include("charlstm/test_fused.jl")
+        include("charlstm/test_bench.jl")
         include("charlstm/test_end_to_end.jl")
     end
 end

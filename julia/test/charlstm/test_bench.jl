@@ -1,0 +1,26 @@
+@testset "bench" begin
+    corpus = joinpath(mktempdir(), "corpus.txt")
+    write(corpus, repeat(FIXTURE_TEXT, 20))
+    @testset "training for a wall-clock budget ($cell cell)" for cell in ("lstm", "fused")
+        r = PyJLChar.bench_train(corpus; cell = cell, layers = 1, hidden = 8, embed = 4, seq_len = 5,
+                                 batch_size = 3, seconds = 1.5, warmup_batches = 2, validate = true)
+        @test r["batches"] > 2 && r["chars_per_s"] > 0 && isfinite(r["train_nll"]) && isfinite(r["val_nll"])
+        @test PyJLChar.bench_train(corpus; cell = cell, layers = 1, hidden = 8, embed = 4, seq_len = 5,
+                                   batch_size = 3, seconds = 0.5)["val_nll"] === nothing
+    end
+    @test_throws PyJLChar.UserError PyJLChar.bench_train(corpus; seconds = 0.0)
+    @testset "the budget, not the text, ends the pass" begin
+        vocab = PyJLChar.build_vocabulary(FIXTURE_TEXT)
+        spec = PyJLChar.ModelSpec(:ptb, 1, 4, 4, PyJLChar.n_class(vocab), 0.0)
+        provider = PyJLChar.CharSeqProvider(FIXTURE_TEXT, 2, 5, vocab, spec)
+        n = PyJLChar.n_batches(provider)
+        labels(batches) = [copy(b.label[1]) for b in batches]
+        cycled = labels(Iterators.take(PyJLChar.BudgetedBatches(mx.eachbatch(provider), 600.0), 2n + 1))
+        @test cycled == [labels(mx.eachbatch(provider)); labels(mx.eachbatch(provider)); cycled[1:1]]
+        @test isempty(collect(PyJLChar.BudgetedBatches(mx.eachbatch(provider), 0.0)))
+    end
+    @testset "sampling $streams stream(s)" for streams in (1, 4)
+        r = PyJLChar.bench_sample(; layers = 1, hidden = 8, embed = 4, n_class = 10, streams = streams, seconds = 0.3)
+        @test r["chars_per_s"] > 0 && r["streams"] == streams
+    end
+end
