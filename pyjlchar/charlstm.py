@@ -1,6 +1,7 @@
 """The char-lstm's Python face: settings and files in, calls into Julia (julia/src/charlstm/)."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from . import config, corpus, julia
@@ -8,7 +9,18 @@ from .progress import Reporter
 
 
 def _contexts(settings: dict) -> list:
-    return [list(c) for c in config.parse_context(settings["train"]["context"])]
+    contexts = [list(c) for c in config.parse_context(settings["train"]["context"])]
+    if contexts == [["cpu", 0]]:
+        use_naive_engine()
+    return contexts
+
+
+def use_naive_engine() -> None:
+    """Work on one CPU device runs best on libmxnet's naive engine, which runs each operator in
+    the calling thread: the threaded engine hands every operator to a worker thread, which
+    costs more than the small operators of a sampling step take. Several devices keep the
+    threaded engine, which runs them side by side. Only takes effect before Julia starts."""
+    os.environ.setdefault("MXNET_ENGINE_TYPE", "NaiveEngine")
 
 
 def run_training(settings: dict, resume: bool, on_event: Reporter) -> dict:

@@ -8,16 +8,18 @@
         @test PyJLChar.bench_train(corpus; cell = cell, layers = 1, hidden = 8, embed = 4, seq_len = 5,
                                    batch_size = 3, seconds = 0.5)["val_nll"] === nothing
     end
-    @test_throws PyJLChar.UserError PyJLChar.bench_train(corpus; seconds = 0.0)
+    @test PyJLChar.bench_train(corpus; layers = 1, hidden = 8, embed = 4, seq_len = 5, batch_size = 3,
+                               seconds = 0.0, warmup_batches = 2)["batches"] == 3   # a figure, however short
     @testset "the budget, not the text, ends the pass" begin
         vocab = PyJLChar.build_vocabulary(FIXTURE_TEXT)
         spec = PyJLChar.ModelSpec(:ptb, 1, 4, 4, PyJLChar.n_class(vocab), 0.0)
         provider = PyJLChar.CharSeqProvider(FIXTURE_TEXT, 2, 5, vocab, spec)
         n = PyJLChar.n_batches(provider)
         labels(batches) = [copy(b.label[1]) for b in batches]
-        cycled = labels(Iterators.take(PyJLChar.BudgetedBatches(mx.eachbatch(provider), 600.0), 2n + 1))
+        cycled = labels(Iterators.take(PyJLChar.BudgetedBatches(mx.eachbatch(provider), 600.0, 0), 2n + 1))
         @test cycled == [labels(mx.eachbatch(provider)); labels(mx.eachbatch(provider)); cycled[1:1]]
-        @test isempty(collect(PyJLChar.BudgetedBatches(mx.eachbatch(provider), 0.0)))
+        @test isempty(collect(PyJLChar.BudgetedBatches(mx.eachbatch(provider), 0.0, 0)))
+        @test length(collect(PyJLChar.BudgetedBatches(mx.eachbatch(provider), 0.0, n + 2))) == n + 2
     end
     @testset "sampling $streams stream(s)" for streams in (1, 4)
         r = PyJLChar.bench_sample(; layers = 1, hidden = 8, embed = 4, n_class = 10, streams = streams, seconds = 0.3)

@@ -1,0 +1,83 @@
+"""`pyjlchar bench`: how fast this installation trains and samples, and how soon it starts.
+
+Training and sampling run in this process on the real code paths (PyJLChar.bench_train and
+bench_sample, julia/src/charlstm/bench.jl); cold starts run in fresh processes (coldstart.py).
+"""
+from __future__ import annotations
+
+import os
+import platform
+import resource
+import tempfile
+from pathlib import Path
+from typing import Callable
+
+from . import corpus, julia, runtime
+from .charlstm import use_naive_engine
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def machine() -> dict:
+    """What the figures depend on: the CPU, the threads libmxnet may use, the versions."""
+    return {"cpu": _cpu_model(), "cores": os.cpu_count(), "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
+            "mxnet_engine": os.environ.get("MXNET_ENGINE_TYPE", "ThreadedEnginePerDevice"),
+            "python": platform.python_version(), "julia": runtime.julia_info().version,
+            "platform": platform.platform()}
+
+
+def run(model: dict, train_seconds: float, sample_seconds: float, cold_start: bool,
+        log: Callable[[str], None]) -> dict:
+    """The report `pyjlchar bench --json` prints. `model` holds layers, hidden, embed, seq_len,
+    batch_size; training runs on the built-in Shakespeare plays."""
+    text_file = str(corpus.corpus_path("shakespeare"))
+    use_naive_engine()   # as the commands do on one CPU
+    jl = julia.get()
+    shape = {k: model[k] for k in ("layers", "hidden", "embed")}
+    train = {}
+    for cell in ("lstm", "fused"):
+        log(f"training, {cell} cell, {train_seconds:g} s ...")
+        result = jl.call("PyJLChar.bench_train", text_file, cell=cell, seq_len=model["seq_len"],
+                         batch_size=model["batch_size"], seconds=train_seconds, **shape)
+        train[cell] = result["chars_per_s"]
+    sample = {}
+    for streams in (1, 32):
+        log(f"sampling, {streams} stream(s), {sample_seconds:g} s ...")
+        sample[str(streams)] = jl.call("PyJLChar.bench_sample", streams=streams, seconds=sample_seconds,
+                                       **shape)["chars_per_s"]
+    # Linux reports the peak resident set in KiB.
+    report = {"train_chars_per_s": train, "sample_chars_per_s": sample,
+              "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+              "model": model, "machine": machine()}
+    if cold_start:
+        from .coldstart import cold_start_times
+
+        log("cold starts: train, sample, visualize in fresh processes ...")
+        with tempfile.TemporaryDirectory(prefix="pyjlchar-bench-") as work:
+            report["cold_start_s"] = cold_start_times(Path(work))
+    return report
+
+
+def render(report: dict) -> str:
+    """The report as a few aligned lines."""
+    m = report["model"]
+    lines = [f"model: {m['layers']}x{m['hidden']} LSTM, embed {m['embed']}, seq_len {m['seq_len']}, "
+             f"batch {m['batch_size']}",
+             f"machine: {report['machine']['cpu']}, {report['machine']['cores']} cores, "
+             f"OMP_NUM_THREADS={report['machine']['omp_num_threads']}"]
+    for cell, rate in report["train_chars_per_s"].items():
+        lines.append(f"train, {cell} cell:".ljust(26) + f"{rate:10.0f} chars/s")
+    for streams, rate in report["sample_chars_per_s"].items():
+        lines.append(f"sample, {streams} stream(s):".ljust(26) + f"{rate:10.0f} chars/s")
+    for what, seconds in report.get("cold_start_s", {}).items():
+        lines.append(f"cold start, {what}:".ljust(26) + f"{seconds:10.2f} s")
+    lines.append("peak memory:".ljust(26) + f"{report['peak_rss_mb']:10.0f} MB")
+    return "\n".join(lines)
