@@ -7,10 +7,12 @@ FullyConnected -> SoftmaxOutput over all steps at once; the RNN op orders its ga
 (i, f, g, o), pyjlchar's unrolled cell (i, g, f, o): only weight copies would care, and there
 are none. Both: one executor bound once, then per batch forward, backward and one
 mx.nd.adam_update per parameter with weight decay on every parameter (MXNet.jl's ADAM; the
-Module API would exempt biases and the RNN's flat parameters from it). Prints one JSON line.
+Module API would exempt biases and the RNN's flat parameters from it). libmxnet's engine is
+its default (threaded) unless MXNET_ENGINE_TYPE says otherwise. Prints one JSON line.
 """
 import json
 import math
+import os
 import sys
 
 import numpy as np
@@ -119,7 +121,8 @@ def main():
                                a.budget, a.warmup, B * T)
     result["val_nll"] = compare.mean_over_batches(lambda k: model.score(val_ids, k),
                                                   compare.n_batches(len(val_ids), B, T))
-    result["version"] = f"Apache MXNet {mx.__version__} Python"
+    engine = os.environ.get("MXNET_ENGINE_TYPE", "ThreadedEnginePerDevice")  # libmxnet's default
+    result["version"] = f"Apache MXNet {mx.__version__} Python ({engine})"
     result["operators"] = model.ops
     compare.report(result)
 

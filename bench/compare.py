@@ -54,7 +54,9 @@ Interleaving: every round runs each column once, one at a time, and the next rou
 column later, so slow drifts of background load fall on all alike; the table gives each
 column's median over rounds (peak RSS: the largest). Threads: --threads N (default: the core
 count) sets OMP_NUM_THREADS, MKL_NUM_THREADS and OPENBLAS_NUM_THREADS for every worker, and
-torch.set_num_threads(N).
+torch.set_num_threads(N). libmxnet's engine is each frontend's own choice: pyjlchar's naive
+engine on one CPU, Apache MXNet Python's threaded default; MXNET_ENGINE_TYPE set for this
+command sets both (the table names each column's engine).
 
 Only the standard library is imported at the top: the workers, in their own venvs, import
 this file for the protocol.
