@@ -68,9 +68,11 @@ import json
 import os
 import platform
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -259,8 +261,6 @@ def combine(runs):
 
 def main(argv=None):
     args = parse_args(argv)
-    s = args.settings
-    log = lambda msg: print(msg, file=sys.stderr, flush=True)  # noqa: E731
     from pyjlchar import corpus
     from pyjlchar.errors import UserError
 
@@ -269,12 +269,23 @@ def main(argv=None):
         corpus.check_corpus(corpus_file)  # missing, empty, binary or not UTF-8: one sentence
     except UserError as e:
         sys.exit(f"error: {e}")
+    # Every worker reads this run's own copy: the same bytes even if the cache changes meanwhile.
+    with tempfile.TemporaryDirectory(prefix="compare-bench-") as tmp:
+        snapshot = Path(tmp) / corpus_file.name
+        shutil.copyfile(corpus_file, snapshot)
+        return run(args, snapshot)
+
+
+def run(args, corpus_file):
+    """Runs the columns on `corpus_file` and prints the report; 1 if any column failed."""
+    s = args.settings
+    log = lambda msg: print(msg, file=sys.stderr, flush=True)  # noqa: E731
     n_class, train_ids, val_ids = load_data(corpus_file, 0.9)
     per_batch = s["batch"] * s["seq_len"]
     n_train, n_val = n_batches(len(train_ids), s["batch"], s["seq_len"]), n_batches(len(val_ids), s["batch"], s["seq_len"])
     if n_train < 1 or n_val < 1:
-        sys.exit(f"error: {corpus_file} is too short for one training and one validation batch of "
-                 f"{per_batch + 1} characters: use a bigger corpus")
+        sys.exit(f"error: {args.corpus or corpus_file.name} is too short for one training and one validation "
+                 f"batch of {per_batch + 1} characters: use a bigger corpus")
 
     columns = _columns()
     pythons, failures = {}, {}
@@ -316,7 +327,7 @@ def main(argv=None):
     print(f"Machine: {cpu_model()}, {os.cpu_count()} cores; {args.threads} thread(s) per framework; {date}; "
           f"load average {load_before[0]:.2f} before, {os.getloadavg()[0]:.2f} after")
     print(f"Model: {s['layers']}x{s['hidden']} LSTM, embed {s['embed']}, seq_len {s['seq_len']}, batch {s['batch']}, "
-          f"ADAM lr 0.01, wd 1e-5, clip 1; corpus {corpus_file.name} ({len(train_ids) + len(val_ids)} chars, "
+          f"ADAM lr 0.01, wd 1e-5, clip 1; corpus {args.corpus or 'the built-in shakespeare'} ({len(train_ids) + len(val_ids)} chars, "
           f"{n_class} classes, {n_train} train / {n_val} validation batches); budget {s['budget']:g} s, "
           f"warm-up {s['warmup']} batches, {args.rounds} round(s), medians\n")
     print(table(results, args.only, columns))
