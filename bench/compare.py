@@ -1,6 +1,7 @@
 """Benchmark: the original's char-lstm trained by pyjlchar and by PyTorch and Apache MXNet Python.
 
-Run it from the checkout (a few minutes at the defaults; --quick is a smoke test of seconds):
+Run it from the checkout (about 8 minutes at the defaults, 5 columns of 60 s plus start-up and
+validation each; --quick is a smoke test of about 2 minutes):
 
     .venv/bin/python bench/compare.py [--budget 60] [--threads N] [--rounds 1] [--corpus PATH]
                                       [--only torch,mxnet-fused,...] [--quick]
