@@ -27,20 +27,19 @@ def run_training(settings: dict, resume: bool, on_event: Reporter) -> dict:
     """Trains per `settings` (config.load_config's dict); returns the run's summary."""
     text_file = corpus.corpus_path(settings["data"]["corpus"])
     corpus.check_corpus(text_file)
-    return julia.get().call("PyJLChar.train_model", settings, str(text_file), _contexts(settings),
+    contexts = _contexts(settings)   # before Julia starts: it may choose libmxnet's engine
+    return julia.get().call("PyJLChar.train_model", settings, str(text_file), contexts,
                             resume=resume, on_event=on_event)
 
 
 def sample_texts(params: Path, settings: dict, seed: int | None, cell: str | None = None) -> list[str]:
     """Samples per settings["sample"]; `cell` None runs the checkpoint's own cell."""
-    s = settings["sample"]
+    s, context = settings["sample"], _contexts(settings)[0]
     return julia.get().call("PyJLChar.sample_text", str(params), length=s["length"],
                             temperature=s["temperature"], top_k=s["top_k"], prime=s["start"],
-                            seed=seed, num_samples=s["num_samples"], context=_contexts(settings)[0],
-                            cell=cell)
+                            seed=seed, num_samples=s["num_samples"], context=context, cell=cell)
 
 
 def evaluate_text(params: Path, text_path: str, settings: dict, cell: str | None = None) -> dict:
-    text = corpus.read_corpus(text_path)
-    return julia.get().call("PyJLChar.evaluate_text", str(params), text, context=_contexts(settings)[0],
-                            cell=cell)
+    text, context = corpus.read_corpus(text_path), _contexts(settings)[0]
+    return julia.get().call("PyJLChar.evaluate_text", str(params), text, context=context, cell=cell)
