@@ -7,7 +7,7 @@ import shutil
 import subprocess
 import sys
 
-from . import __version__, julia, runtime
+from . import __version__, julia, runtime, sysimage
 from .errors import JuliaError, UserError
 
 
@@ -35,6 +35,10 @@ def collect() -> tuple[dict, list[str]]:
         report["julia"].update(bridge=jl.starter, bridge_reason=jl.reason)
         side = jl.call("PyJLChar.system_info")
         report["julia"]["threads"] = side["julia_threads"]
+        # Julia says which image it started from; the cache says which one these sources need.
+        built = sysimage.status(info)
+        in_use = built["fresh"] and os.path.realpath(side["sysimage"]) == os.path.realpath(built["path"])
+        report["sysimage"] = {**built, "running": side["sysimage"], "reason": jl.sysimage_reason, "in_use": in_use}
         features = side["mxnet_features"]
         report["mxnet"] = {
             "library": side["mxnet_library"],
@@ -65,6 +69,13 @@ def render(report: dict, problems: list[str]) -> str:
                   f"kvstores  {' '.join(m['kvstore_types'])}",
                   f"gpus      {m['gpu_count']}" + ("" if "CUDA" in m["features"] else
                                                    " (CPU-only build; GPU builds: pip install --no-deps mxnet-cu112==1.9.1)")]
+    if "sysimage" in report:
+        s = report["sysimage"]
+        if s["in_use"]:
+            size = f", {s['size_bytes'] / 2**20:.0f} MB, built in {s['build_seconds']:.0f} s" if "size_bytes" in s else ""
+            lines.append(f"sysimage  pyjlchar's, built for these sources ({s['path']}{size})")
+        else:
+            lines.append(f"sysimage  {s['running']}: {s['reason']}")
     g = report["graphviz"]
     lines.append(f"graphviz  {g['version']} ({g['dot']})" if g["dot"] else f"graphviz  missing: {g['fix']}")
     lines.append(f"cache     {report['cache']['folder']}")

@@ -4,6 +4,8 @@ Julia runs inside this process. It is started once, by one of two starters:
 - embedded: libjulia loaded with ctypes (works with any Julia >= 1.5, Debian's 1.5.3 included);
 - juliacall: PythonCall's starter, when it is installed and works (Julia >= 1.10 with PythonCall).
 PYJLCHAR_JULIA=auto|juliacall|embedded chooses; `auto` prefers juliacall and says why not.
+The embedded starter uses pyjlchar's own system image when one is built for these sources
+(pyjlchar/sysimage.py; PYJLCHAR_SYSIMAGE=off never does), else Julia's.
 
 Either way, calls then go through one C entry point of the Julia side (julia/src/bridge.jl):
 a JSON request plus a table of array pointers in, a JSON reply plus a table of array pointers
@@ -24,7 +26,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from . import runtime
+from . import runtime, sysimage
 from .errors import JuliaError, MXError, UserError
 
 
@@ -62,8 +64,9 @@ class _JuliaOwned:
 class Julia:
     """A started Julia with the PyJLChar package loaded. Get it with `get()`."""
 
-    def __init__(self, starter: str, reason: str, info: runtime.JuliaInfo):
+    def __init__(self, starter: str, reason: str, info: runtime.JuliaInfo, sysimage_reason: str):
         self.starter, self.reason, self.info = starter, reason, info
+        self.sysimage_reason = sysimage_reason  # why Julia runs on the image it does
         self.debug = debug_default  # True: Julia errors carry their backtrace (the CLI's --debug)
         self._thread = threading.get_ident()
         self._lock = threading.Lock()
@@ -87,9 +90,7 @@ class Julia:
             raise RuntimeError("Julia can only be called from the thread that started it")
         with self._lock:
             arrays: list[np.ndarray] = []
-            request = {"fn": fn, "args": _encode(list(args), arrays), "kwargs": _encode(kwargs, arrays),
-                       "free": self._take_released(), "backtrace": self.debug}
-            payload = json.dumps(request).encode()
+            payload = encode_request(fn, args, kwargs, arrays, free=self._take_released(), backtrace=self.debug)
             table = (_ArrayDesc * max(1, len(arrays)))()
             for desc, arr in zip(table, arrays):
                 desc.data = arr.ctypes.data
@@ -154,6 +155,12 @@ class Julia:
             yield
         finally:
             signal.signal(signal.SIGINT, previous)
+
+
+def encode_request(fn: str, args, kwargs: dict, arrays: list, free=(), backtrace: bool = False) -> bytes:
+    """The JSON request bridge.jl's entry point takes; numpy arrays go to `arrays`, by pointer."""
+    return json.dumps({"fn": fn, "args": _encode(list(args), arrays), "kwargs": _encode(kwargs, arrays),
+                       "free": list(free), "backtrace": backtrace}).encode()
 
 
 def _encode(value, arrays: list):
@@ -254,7 +261,7 @@ def _start_juliacall(info: runtime.JuliaInfo, reason: str) -> Julia:
     from juliacall import Main as jl  # noqa: PLC0415 - only when chosen
 
     jl.seval(f"pushfirst!(LOAD_PATH, {json.dumps(str(runtime.ROOT))}); using PyJLChar")
-    julia = Julia("juliacall", reason, info)
+    julia = Julia("juliacall", reason, info, "juliacall starts Julia on its own image")
     julia._entry = _ENTRY(int(jl.seval("PyJLChar.Bridge.entry_pointer()")))
     return julia
 
@@ -272,7 +279,8 @@ def _start_embedded(info: runtime.JuliaInfo, reason: str) -> Julia:
                        ctypes.POINTER(ctypes.c_char_p))
     lib.jl_parse_opts(ctypes.byref(argc), ctypes.byref(argv))
     init = getattr(lib, "jl_init_with_image__threading", None) or lib.jl_init_with_image
-    init(info.bindir.encode(), info.sysimage.encode())
+    image, image_reason = sysimage.choose(info)
+    init(info.bindir.encode(), image.encode())
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})  # jl_init blocked them
     atexit.register(lib.jl_atexit_hook, 0)  # runs Julia's exit hooks and flushes its output
 
@@ -285,6 +293,6 @@ def _start_embedded(info: runtime.JuliaInfo, reason: str) -> Julia:
     problem = lib.jl_string_ptr(loaded).decode() if loaded else "Julia could not evaluate its first expression"
     if problem:
         raise JuliaError("LoadError", f"the PyJLChar Julia package failed to load: {problem}")
-    julia = Julia("embedded", reason, info)
+    julia = Julia("embedded", reason, info, image_reason)
     julia._entry = _ENTRY(lib.jl_unbox_int64(lib.jl_eval_string(b"PyJLChar.Bridge.entry_pointer()")))
     return julia

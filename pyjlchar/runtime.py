@@ -135,11 +135,16 @@ def julia_environment(info: JuliaInfo) -> dict:
 
 
 def main(argv: list[str]) -> None:
-    """`python -m pyjlchar.runtime [julia args...]`: runs Julia with the project's settings."""
+    """`python -m pyjlchar.runtime [julia args...]`: runs Julia with the project's settings, on
+    pyjlchar's system image when one is built for these sources and no image is given."""
+    from . import sysimage
+
     info = julia_info()
     env = dict(os.environ)
     env.update(julia_environment(info))
-    os.execve(info.executable, [info.executable, "--startup-file=no", *argv], env)
+    given = any(a.startswith("-J") or a == "--sysimage" or a.startswith("--sysimage=") for a in argv)
+    image = [] if given else [f"--sysimage={sysimage.choose(info)[0]}"]
+    os.execve(info.executable, [info.executable, "--startup-file=no", *image, *argv], env)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-# Installs what pyjlchar needs, only what is missing; sourced by scripts/main and scripts/test.
+# Installs what pyjlchar needs, only what is missing, and builds its Julia system image;
+# sourced by scripts/main and scripts/test.
 # Safe to run again: every step checks first and returns at once when there is nothing to do.
 set -euo pipefail
 
@@ -80,4 +81,14 @@ if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; 
   "$VENV/bin/pip" install -q --disable-pip-version-check -e "$ROOT[test]"
   "$VENV/bin/pip" install -q --disable-pip-version-check --no-deps "mxnet==$MXNET_VERSION"
   echo "$want" > "$stamp"
+fi
+
+# pyjlchar's Julia system image: PyJLChar compiled ahead of time, so that commands start in a
+# second or two instead of compiling for ten (pyjlchar/sysimage.py). Built again only when what
+# it bakes in changes (the Julia sources, Julia, libmxnet); linking it needs `ld` (binutils).
+# PYJLCHAR_SYSIMAGE=off does without it.
+if [ "${PYJLCHAR_SYSIMAGE:-auto}" != off ]; then
+  if ! command -v ld >/dev/null && is_debian; then apt_install binutils; fi
+  "$VENV/bin/python" -m pyjlchar.sysimage build \
+    || say "no system image (see above): pyjlchar works without it, each command just compiles first"
 fi

@@ -3,6 +3,8 @@ function system_info()
     return Dict{String,Any}(
         "julia_version" => string(VERSION),
         "julia_threads" => Threads.nthreads(),
+        # The system image this process started from: pyjlchar's own (PyJLChar compiled in) or Julia's.
+        "sysimage" => unsafe_string(Base.JLOptions().image_file),
         "mxnet_library" => mx.library_path(),
         "mxnet_version" => string(mx.version()),
         "mxnet_features" => Dict{String,Any}(name => on for (name, on) in mx.features()),

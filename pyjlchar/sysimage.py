@@ -1,0 +1,281 @@
+"""pyjlchar's own Julia system image: PyJLChar with native code, so commands skip compiling it.
+
+Julia 1.5 saves no native code for packages, so every process compiled what it ran: about ten
+seconds before the first sample. `build()` makes a system image the way PackageCompiler does:
+Julia, started in output mode on its own image, loads PyJLChar and replays the bridge requests
+that the CLI's own functions make for a tiny run (julia/precompile/workload.jl); everything it
+compiled is written as an object file, which `ld` links into a shared library.
+
+The image is cached under a key hashed from everything baked into it (the Julia sources and
+environment, Julia's own image, libmxnet, the CPU the code was compiled for), so `choose()`
+only ever picks an image made from what is on disk now, and Julia's own image otherwise.
+PYJLCHAR_SYSIMAGE=off never uses (nor builds) it.
+
+`python -m pyjlchar.sysimage build|status` (scripts/setup.sh builds it when missing or stale).
+"""
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import platform
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from . import runtime
+from .errors import UserError
+
+# Bump when the build itself changes what goes into an image.
+FORMAT = 1
+WORKLOAD = runtime.ROOT / "julia" / "precompile" / "workload.jl"
+_BAKED_FILES = ("Project.toml", "Manifest.toml", "julia/Project.toml")
+_BAKED_DIRS = ("julia/src", "julia/precompile")
+
+
+def image_dir() -> Path:
+    return runtime.cache_dir() / "sysimage"
+
+
+def setting() -> str:
+    value = os.environ.get("PYJLCHAR_SYSIMAGE", "auto") or "auto"
+    if value not in ("auto", "off"):
+        raise UserError(f"PYJLCHAR_SYSIMAGE={value} is not one of auto, off: fix or unset it")
+    return value
+
+
+def _cpu() -> str:
+    # The image holds code compiled for this CPU (Julia's default target is the host's), and
+    # Julia aborts on an image made for features the CPU lacks.
+    try:
+        first = Path("/proc/cpuinfo").read_text().split("\n\n")[0]
+    except OSError:
+        return platform.machine()
+    fields = dict(line.split(":", 1) for line in first.splitlines() if ":" in line)
+    return " ".join(fields.get(k, "").strip() for k in ("model name", "flags"))
+
+
+def _file_id(path: str | Path) -> str:
+    real = os.path.realpath(path)
+    st = os.stat(real)
+    return f"{real}:{st.st_size}:{st.st_mtime_ns}"
+
+
+def image_key(info: runtime.JuliaInfo, root: Path = runtime.ROOT) -> str:
+    """A hash of everything the image bakes in; any change names a different image."""
+    digest = hashlib.sha256()
+
+    def add(text: str, data: bytes = b"") -> None:
+        digest.update(text.encode() + b"\0" + data + b"\0")
+
+    add(f"format {FORMAT}; julia {info.version}; cpu {_cpu()}")
+    for path in (info.sysimage, info.libjulia, runtime.libmxnet_path()):
+        add(_file_id(path))
+    for rel in _BAKED_FILES:
+        path = root / rel
+        add(rel, path.read_bytes() if path.is_file() else b"")
+    for rel in _BAKED_DIRS:
+        for path in sorted((root / rel).rglob("*.jl")):
+            add(path.relative_to(root).as_posix(), path.read_bytes())
+    return digest.hexdigest()[:20]
+
+
+def image_path(info: runtime.JuliaInfo) -> Path:
+    return image_dir() / f"pyjlchar-{image_key(info)}.so"
+
+
+def choose(info: runtime.JuliaInfo) -> tuple[str, str]:
+    """(the image to start Julia with, why): pyjlchar's when one is built for the sources on
+    disk, else Julia's own."""
+    if setting() == "off":
+        return info.sysimage, "PYJLCHAR_SYSIMAGE=off"
+    path = image_path(info)
+    if path.is_file():
+        return str(path), "built for these sources"
+    stale = any(image_dir().glob("pyjlchar-*.so"))
+    why = ("the one built is stale (the Julia sources, Julia or libmxnet changed since)" if stale
+           else "none is built yet")
+    return info.sysimage, f"Julia's own image: {why}; scripts/setup.sh builds it (python -m pyjlchar.sysimage build)"
+
+
+def status(info: runtime.JuliaInfo) -> dict:
+    """What `doctor` reports: the image for these sources, whether it exists, and its build."""
+    path = image_path(info)
+    report = {"setting": setting(), "path": str(path), "fresh": path.is_file()}
+    try:
+        report.update(json.loads(path.with_suffix(".json").read_text()))
+    except (OSError, ValueError):
+        pass
+    return report
+
+
+def synthetic_text(n_chars: int, seed: int = 1) -> str:
+    """Play-like text (speakers' lines of random words) for tiny runs, the same for the same seed."""
+    rng = random.Random(seed)
+    words = ("the and my lord thou art not what shall we do good sir king come hence "
+             "speak love night upon her his heart death o may well").split()
+    parts, size = [], 0
+    while size < n_chars:
+        speaker = rng.choice(("ROMEO", "JULIET", "KING", "Nurse", "First Citizen"))
+        sentence = " ".join(rng.choice(words) for _ in range(rng.randint(3, 12)))
+        parts.append(f"{speaker}:\n{sentence.capitalize()}{rng.choice('.,;!?')}\n\n")
+        size += len(parts[-1])
+    return "".join(parts)[:n_chars]
+
+
+class _Recorder:
+    """Stands in for the started Julia while the CLI's functions run, keeping their requests."""
+
+    def __init__(self):
+        self.lines: list[str] = []
+        self.expect = "ok"
+
+    def call(self, fn: str, *args, on_event=None, **kwargs):
+        from . import julia
+
+        self.lines.append(f"{self.expect} {julia.encode_request(fn, args, kwargs, []).decode()}")
+
+
+def write_requests(work: Path) -> Path:
+    """The requests of a tiny run (train and sample with either cell, resume, eval, visualize,
+    doctor, and a call failing with a UserError) as the CLI's own functions make them, one per
+    line, each after the outcome expected ("ok" or "error")."""
+    from . import charlstm, config, julia, visualize
+
+    corpus = work / "corpus.txt"
+    corpus.write_text(synthetic_text(12_000), encoding="utf-8")
+    tiny = {"data.corpus": str(corpus), "model.name": "workload", "model.hidden": 16, "model.embed": 16,
+            "train.epochs": 1, "train.checkpoint_dir": str(work / "run"), "sample.length": 20}
+    settings = config.load_config(None, tiny)
+    fused = {**tiny, "model.cell": "fused", "train.checkpoint_dir": str(work / "fused")}
+    params = work / "run" / "workload-0001.params"
+    recorder = _Recorder()
+    started, julia._julia = julia._julia, recorder
+    try:
+        charlstm.run_training(settings, resume=False, on_event=None)
+        charlstm.run_training(config.load_config(None, fused), resume=False, on_event=None)
+        charlstm.run_training(config.load_config(None, {**tiny, "train.epochs": 2}), resume=True, on_event=None)
+        charlstm.sample_texts(params, settings, seed=1)
+        charlstm.sample_texts(params, settings, seed=1, cell="fused")
+        charlstm.evaluate_text(params, str(corpus), settings)
+        visualize.lstm_graph(layers=1, steps=2, hidden=256, embed=256, vocab=65, dropout=0.0, batch=1)
+        recorder.call("PyJLChar.system_info")
+        recorder.expect = "error"
+        charlstm.sample_texts(params, config.load_config(None, {**tiny, "sample.start": "\u2603"}), seed=1)
+    finally:
+        julia._julia = started
+    requests = work / "requests.txt"
+    requests.write_text("\n".join(recorder.lines) + "\n", encoding="utf-8")
+    return requests
+
+
+@contextmanager
+def _locked(path: Path):
+    with open(path, "w") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        yield
+
+
+def _run(cmd: list[str], env: dict, what: str, log: Path, on_line=None) -> None:
+    """Runs `cmd` with its output in `log`; `on_line` sees each line and may stop the run by raising."""
+    with open(log, "a") as out, subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                                 text=True, errors="replace") as proc:
+        for line in proc.stdout:
+            out.write(line)
+            try:
+                if on_line is not None:
+                    on_line(line)
+            except BaseException:
+                proc.kill()
+                raise
+    if proc.returncode != 0:
+        tail = log.read_text(errors="replace").strip().splitlines()[-15:]
+        raise UserError(f"{what} failed (exit {proc.returncode}):\n  " + "\n  ".join(tail) +
+                        "\nFix the cause above and build again, or set PYJLCHAR_SYSIMAGE=off to do without the image")
+
+
+def _say(text: str) -> None:
+    print(f"sysimage: {text}", file=sys.stderr, flush=True)
+
+
+def build() -> Path:
+    """Builds the image for the sources on disk unless it exists; returns its path."""
+    info = runtime.julia_info()
+    image_dir().mkdir(parents=True, exist_ok=True)
+    with _locked(image_dir() / "build.lock"):
+        key = image_key(info)
+        target = image_dir() / f"pyjlchar-{key}.so"
+        if target.is_file():
+            return target
+        linker = shutil.which("ld")
+        if linker is None:
+            raise UserError("building the system image needs the linker `ld`: install binutils "
+                            "(apt-get install binutils), or set PYJLCHAR_SYSIMAGE=off to do without it")
+        env = {**os.environ, **runtime.julia_environment(info)}
+        work = Path(tempfile.mkdtemp(prefix="build-", dir=image_dir()))
+        log = work / "build.log"
+        try:
+            _say(f"building {target.name}: Julia compiles PyJLChar and a tiny run into it "
+                "(several minutes, once per change of the Julia sources)")
+            started = time.monotonic()
+            obj, image = work / "sys.o", work / "sys.so"
+
+            def check_sources(line: str) -> None:
+                # Julia has read the sources now: they must still be the ones the key was made of.
+                if line.startswith("workload: PyJLChar loaded") and image_key(info) != key:
+                    raise UserError("the Julia sources changed while the image was being built: build it again")
+
+            _run([info.executable, "--startup-file=no", "--history-file=no", f"--sysimage={info.sysimage}",
+                  "--sysimage-native-code=yes", f"--output-o={obj}", str(WORKLOAD), str(write_requests(work))],
+                 env, "Julia's output run", log, check_sources)
+            failures = [line for line in log.read_text(errors="replace").splitlines() if "unexpectedly" in line]
+            for line in failures:
+                _say(f"warning: {line} (the image works, but compiles that call at run time)")
+            libjulia = Path(info.libjulia)
+            _run([linker, "-shared", "-o", str(image), "--whole-archive", str(obj), "--no-whole-archive",
+                  f"-L{libjulia.resolve().parent}", f"-l:{libjulia.name}", "-l:libm.so.6", "-l:libgcc_s.so.1",
+                  "-l:libc.so.6"], env, "linking the image", log)
+            # An image Julia cannot start would abort every command: try it before it is used.
+            _run([info.executable, "--startup-file=no", f"--sysimage={image}", "-e",
+                  'using PyJLChar; PyJLChar.system_info()["mxnet_version"] == "" && exit(1)'],
+                 env, "starting Julia on the new image", log)
+            seconds = time.monotonic() - started
+            meta = {"key": key, "build_seconds": round(seconds, 1), "size_bytes": image.stat().st_size,
+                    "built": time.strftime("%Y-%m-%dT%H:%M:%S"), "workload_failures": failures}
+            target.with_suffix(".json").write_text(json.dumps(meta))
+            os.replace(image, target)
+            for old in image_dir().glob("pyjlchar-*"):
+                if old.stem != target.stem:
+                    old.unlink()
+            _say(f"built {target} ({meta['size_bytes'] / 2**20:.0f} MB) in {seconds:.0f} s")
+            return target
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def main(argv: list[str]) -> int:
+    if argv not in (["build"], ["status"]):
+        print("usage: python -m pyjlchar.sysimage build|status", file=sys.stderr)
+        return 2
+    try:
+        if setting() == "off":
+            print("sysimage: PYJLCHAR_SYSIMAGE=off: not used", file=sys.stderr)
+            return 0
+        if argv == ["build"]:
+            build()
+        else:
+            print(json.dumps(status(runtime.julia_info()), indent=2))
+    except UserError as e:
+        print(f"sysimage: error: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
