@@ -10,6 +10,8 @@ The embedded starter uses pyjlchar's own system image when one is built for thes
 Either way, calls then go through one C entry point of the Julia side (julia/src/bridge.jl):
 a JSON request plus a table of array pointers in, a JSON reply plus a table of array pointers
 out, and a callback for progress events, which is also how Ctrl-C reaches a long Julia call.
+PYJLCHAR_EVENT_LOG=FILE appends each event to FILE as a JSON line with its wall-clock "time"
+(pyjlchar/coldstart.py times the first training batch by it).
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ import json
 import os
 import signal
 import threading
+import time
 from contextlib import contextmanager
 from pathlib import PurePath
 from typing import Any, Callable
@@ -76,6 +79,8 @@ class Julia:
         self._callback_error: BaseException | None = None
         self._callback = _CALLBACK(self._on_event)  # kept referenced: Julia holds its address
         self._entry: Any = None
+        log = os.environ.get("PYJLCHAR_EVENT_LOG")
+        self._event_log = open(log, "a", buffering=1, encoding="utf-8") if log else None
 
     # -- calling ----------------------------------------------------------------------------
     def call(self, fn: str, *args, on_event: EventHandler | None = None, **kwargs):
@@ -134,8 +139,11 @@ class Julia:
         # keep the first one, ask Julia to stop, and raise it when the call returns.
         try:
             event = json.loads(ctypes.string_at(ptr, size))
-            if self._handler is not None and event["event"] != "poll":
-                self._handler(event)
+            if event["event"] != "poll":
+                if self._event_log is not None:
+                    self._event_log.write(json.dumps({"time": time.time(), **event}) + "\n")
+                if self._handler is not None:
+                    self._handler(event)
             return int(self._interrupted)
         except BaseException as e:  # noqa: BLE001 - reported after the call
             self._callback_error = self._callback_error or e
