@@ -40,8 +40,8 @@ function FusedLSTM(n_layer::Int, seq_len::Int, dim_hidden::Int, dim_embed::Int, 
         (layers = mx.SliceChannel(state; num_outputs = n_layer, axis = 0, squeeze_axis = true,
                                   name = node("$(kind)_layers"));
          [layers[l] for l in 1:n_layer])
-    last(state, kind) = [mx.BlockGrad(s; name = node("l$(l)_last_$kind")) for (l, s) in enumerate(per_layer(state, kind))]
-    return mx.Group(softmax, last(rnn[3], "c")..., last(rnn[2], "h")...)
+    final(state, kind) = [mx.BlockGrad(s; name = node("l$(l)_last_$kind")) for (l, s) in enumerate(per_layer(state, kind))]
+    return mx.Group(softmax, final(rnn[3], "c")..., final(rnn[2], "h")...)
 end
 
 # Sizes of the fused graph's character inputs and labels (Julia order, batch last).
