@@ -22,14 +22,19 @@ import compare
 from _mxnet_python_step import char_lstm, input_shapes
 
 
-def fused_lstm(n_layer, dim_hidden, dim_embed, n_class):
-    """(symbol, data names, label names, shapes-by-batch) of the fused-cell model; ids are (T, B)."""
+def fused_lstm(n_layer, dim_hidden, dim_embed, n_class, output_states=False):
+    """The fused-cell model; ids are (T, B). With output_states (for sampling), the final h and c
+    follow the probabilities, as char_lstm's final states do."""
     embed = mx.sym.Embedding(mx.sym.Variable("data"), input_dim=n_class, output_dim=dim_embed, name="embed")
     rnn = mx.sym.RNN(embed, mx.sym.Variable("lstm_parameters"), mx.sym.Variable("init_h"),
                      mx.sym.Variable("init_c"), state_size=dim_hidden, num_layers=n_layer, mode="lstm",
-                     name="lstm")
-    pred = mx.sym.FullyConnected(mx.sym.reshape(rnn, shape=(-1, dim_hidden)), num_hidden=n_class, name="pred")
-    return mx.sym.SoftmaxOutput(pred, mx.sym.reshape(mx.sym.Variable("label"), shape=(-1,)), name="softmax")
+                     state_outputs=output_states, name="lstm")
+    hidden = rnn[0] if output_states else rnn
+    pred = mx.sym.FullyConnected(mx.sym.reshape(hidden, shape=(-1, dim_hidden)), num_hidden=n_class, name="pred")
+    probs = mx.sym.SoftmaxOutput(pred, mx.sym.reshape(mx.sym.Variable("label"), shape=(-1,)), name="softmax")
+    if output_states:
+        return mx.sym.Group([probs, mx.sym.BlockGrad(rnn[1], name="last_h"), mx.sym.BlockGrad(rnn[2], name="last_c")])
+    return probs
 
 
 class Model:
@@ -110,6 +115,11 @@ class Model:
         return self.nll(y)
 
 
+def version():
+    engine = os.environ.get("MXNET_ENGINE_TYPE", "ThreadedEnginePerDevice")  # libmxnet's default
+    return f"Apache MXNet {mx.__version__} Python ({engine})"
+
+
 def main():
     a = compare.worker_arguments(cells=("lstm", "fused"))
     n_class, train_ids, val_ids = compare.load_data(a.corpus, a.train_ratio)
@@ -121,8 +131,7 @@ def main():
                                a.budget, a.warmup, B * T)
     result["val_nll"] = compare.mean_over_batches(lambda k: model.score(val_ids, k),
                                                   compare.n_batches(len(val_ids), B, T))
-    engine = os.environ.get("MXNET_ENGINE_TYPE", "ThreadedEnginePerDevice")  # libmxnet's default
-    result["version"] = f"Apache MXNet {mx.__version__} Python ({engine})"
+    result["version"] = version()
     result["operators"] = model.ops
     compare.report(result)
 

@@ -30,9 +30,13 @@ def main():
     except (JuliaError, UserError) as e:
         sys.exit(f"error: PyJLChar.bench_train failed: {str(e).splitlines()[0]}")
     result = {key: result[key] for key in ("chars_per_s", "batches", "seconds", "train_nll", "val_nll")}
-    result["version"] = (f"pyjlchar (Julia {jl.info.version}, libmxnet {jl.call('PyJLChar.mx.version')}, "
-                         f"{os.environ['MXNET_ENGINE_TYPE']})")
+    result["version"] = version(jl)
     compare.report(result)
+
+
+def version(jl):
+    return (f"pyjlchar (Julia {jl.info.version}, libmxnet {jl.call('PyJLChar.mx.version')}, "
+            f"{os.environ['MXNET_ENGINE_TYPE']})")
 
 
 if __name__ == "__main__":

@@ -28,6 +28,16 @@ class CharLSTM(nn.Module):
         return self.pred(self.lstm(self.embed(ids))[0])
 
 
+def init_weights(model, scale):
+    """Weights uniform in [-scale, scale], biases zero (both LSTM biases, b_ih and b_hh, exist in
+    pyjlchar's cell too: i2h_bias, h2h_bias)."""
+    for name, p in model.named_parameters():
+        if "bias" in name:
+            nn.init.zeros_(p)
+        else:
+            nn.init.uniform_(p, -scale, scale)
+
+
 def nll_sum(model, ids, k, batch, seq_len):
     """The summed NLL (nats) of batch k of `ids` (a 1-D id tensor), from a zero state."""
     chunk = ids[compare.batch_slice(k, batch, seq_len)]
@@ -42,12 +52,7 @@ def main():
     n_class, train_ids, val_ids = compare.load_data(a.corpus, a.train_ratio)
     train_ids, val_ids = torch.tensor(train_ids), torch.tensor(val_ids)
     model = CharLSTM(n_class, a.embed, a.hidden, a.layers)
-    for name, p in model.named_parameters():
-        # Both LSTM biases (b_ih, b_hh) exist in pyjlchar's cell too (i2h_bias, h2h_bias).
-        if "bias" in name:
-            nn.init.zeros_(p)
-        else:
-            nn.init.uniform_(p, -a.init_scale, a.init_scale)
+    init_weights(model, a.init_scale)
     # torch's Adam adds weight_decay * w to the gradient it is given: after the clipping, as MXNet.
     opt = torch.optim.Adam(model.parameters(), lr=a.lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=a.weight_decay)
     B, T = a.batch, a.seq_len
