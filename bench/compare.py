@@ -1,21 +1,27 @@
-"""Benchmark: the original's char-lstm trained by pyjlchar and by PyTorch and Apache MXNet Python.
+"""Benchmark: the original's char-lstm trained and sampled by pyjlchar, PyTorch and Apache MXNet Python.
 
-Run it from the checkout (about 8 minutes at the defaults, 5 columns of 60 s plus start-up and
-validation each; --quick is a smoke test of about 2 minutes):
+Run it from the checkout (about 12 minutes at the defaults: 5 columns, each 60 s of training
+plus start-up and validation, then 2 x 5 s of sampling plus start-up; --quick is a smoke test
+of about 3 minutes):
 
-    .venv/bin/python bench/compare.py [--budget 60] [--threads N] [--rounds 1] [--corpus PATH]
-                                      [--only torch,mxnet-fused,...] [--quick]
+    .venv/bin/python bench/compare.py [--budget 60] [--sample-seconds 5] [--threads N] [--rounds 1]
+                                      [--corpus PATH] [--only torch,mxnet-fused,...]
+                                      [--no-train | --no-sample] [--quick]
 
-Prints the machine, then a markdown table: training throughput (chars/s after a warm-up), the
-worker process's peak RSS, throughput relative to PyTorch, and the NLL after the same
-wall-clock training budget. Columns (--only picks some), each a worker subprocess in its own
-virtual environment:
+Prints the machine, then two markdown tables. Training: throughput (chars/s after a warm-up),
+the worker process's peak RSS, throughput relative to PyTorch, and the NLL after the same
+wall-clock training budget. Sampling: chars/s generating text one character at a time, at 1
+stream and at 32 (a batch of independent texts), each relative to PyTorch's, and the sampling
+worker's peak RSS. Columns (--only picks some), each a training and a sampling worker
+subprocess in its own virtual environment:
 
-    pyjlchar-lstm   bench/_pyjlchar_train.py in this python: PyJLChar.bench_train, unrolled cell
+    pyjlchar-lstm   bench/_pyjlchar_{train,sample}.py in this python: PyJLChar.bench_train and
+                    PyJLChar.bench_sample, unrolled cell
     pyjlchar-fused  the same with the fused cell
-    torch           bench/_torch_train.py in <cache>/torch-venv (torch 2.13.0+cpu): nn.LSTM
-    mxnet-lstm      bench/_mxnet_python_train.py in <cache>/mxnet-python-venv (mxnet 1.9.1):
-                    the unrolled graph, node for node pyjlchar's (bench/_mxnet_python_step.py)
+    torch           bench/_torch_{train,sample}.py in <cache>/torch-venv (torch 2.13.0+cpu):
+                    nn.LSTM
+    mxnet-lstm      bench/_mxnet_python_{train,sample}.py in <cache>/mxnet-python-venv (mxnet
+                    1.9.1): the unrolled graph, node for node pyjlchar's (bench/_mxnet_python_step.py)
     mxnet-fused     the same venv: Embedding -> the RNN operator (mode lstm) -> FullyConnected
 
 The venvs are made on first use (bench/_torch_venv.py, bench/_mxnet_venv.py; under a minute each
@@ -51,13 +57,31 @@ one implementation; pyjlchar's is julia/src/charlstm/{vocab,provider}.jl):
   all full validation batches, the state reset per batch;
 - peak RSS: the worker process's ru_maxrss at its end (framework, data and compilation included).
 
-Interleaving: every round runs each column once, one at a time, and the next round starts one
-column later, so slow drifts of background load fall on all alike; the table gives each
-column's median over rounds (peak RSS: the largest). Threads: --threads N (default: the core
-count) sets OMP_NUM_THREADS, MKL_NUM_THREADS and OPENBLAS_NUM_THREADS for every worker, and
-torch.set_num_threads(N). libmxnet's engine is each frontend's own choice: pyjlchar's naive
-engine on one CPU, Apache MXNet Python's threaded default; MXNET_ENGINE_TYPE set for this
-command sets both (the table names each column's engine).
+Sampling protocol (--no-sample leaves it out, --no-train the training): the same model sizes,
+the corpus's number of classes (its vocabulary plus the unknown class), random weights
+(uniform in [-0.1, 0.1]: speed does not depend on them), fresh per stream count. Every stream
+starts from class 0 and a zero state; per step each stream's last character goes in, the LSTM
+runs one step from the states the previous step left, and each stream draws its next character
+from the softmax at temperature 1. Timing as PyJLChar.bench_sample's (`sample_for` below): 20
+warm-up steps, then calls of 100 steps until --sample-seconds (5) have passed; chars/s counts
+the characters of all streams. Each framework as its users write a sampler:
+- pyjlchar: PyJLChar.bench_sample, `pyjlchar sample`'s own path: the graph bound once for one
+  step of all streams, states carried in libmxnet, each stream's draw in Julia (draw_chars);
+- PyTorch: nn.Embedding -> nn.LSTM ((h, c) carried) -> nn.Linear -> softmax ->
+  torch.multinomial, under torch.inference_mode(); by default nn.LSTM runs oneDNN's LSTM, which
+  reorders its weights at every call, so the worker also times it with oneDNN off, a row of its
+  own ("nn.LSTM, oneDNN off"); the ratios are to the default;
+- Apache MXNet Python: the graph bound once (simple_bind, no gradients) for one step of all
+  streams with its final states as outputs, copied onto its initial states after each forward;
+  the probabilities are copied to numpy and drawn there (`draw_ids` below).
+
+Interleaving: every round runs each column once (its training, then its sampling), one at a
+time, and the next round starts one column later, so slow drifts of background load fall on
+all alike; the tables give each column's medians over rounds (peak RSS: the largest).
+Threads: --threads N (default: the core count) sets OMP_NUM_THREADS, MKL_NUM_THREADS and
+OPENBLAS_NUM_THREADS for every worker, and torch.set_num_threads(N). libmxnet's engine is each
+frontend's own choice: pyjlchar's naive engine on one CPU, Apache MXNet Python's threaded
+default; MXNET_ENGINE_TYPE set for this command sets both (the tables name each column's engine).
 
 Only the standard library is imported at the top: the workers, in their own venvs, import
 this file for the protocol.
@@ -77,11 +101,16 @@ import tempfile
 import time
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import NamedTuple
 
 HERE = Path(__file__).resolve().parent
 
 MODEL = dict(layers=2, hidden=256, embed=256, seq_len=32, batch=32)
-QUICK = dict(layers=2, hidden=32, embed=32, seq_len=16, batch=16, budget=3.0, warmup=1)
+QUICK = dict(layers=2, hidden=32, embed=32, seq_len=16, batch=16, budget=3.0, warmup=1, sample_seconds=1.0)
+STREAMS = (1, 32)  # sampling: one text, and a batch of independent texts drawn side by side
+# Sampling steps per stream, as PyJLChar.bench_sample (julia/src/charlstm/bench.jl) takes them.
+SAMPLE_WARMUP, SAMPLE_CHUNK = 20, 100
+SAMPLE_TEMPERATURE = 1.0  # bench_sample's; the Python workers still apply it, as a user's sampler would
 
 
 # -- the data protocol and the training loop, shared by the Python workers --------------------
@@ -129,6 +158,27 @@ def mean_over_batches(score, n_val_batches):
     return sum(score(k) for k in range(n_val_batches)) / n_val_batches
 
 
+def sample_for(generate, streams, seconds):
+    """chars/s (all streams together) of generate(n), which draws n more characters per stream,
+    the states carried, synchronously: one warm-up call, then calls until `seconds` have passed."""
+    generate(SAMPLE_WARMUP)
+    n_chars, started = 0, time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        generate(SAMPLE_CHUNK)
+        n_chars += SAMPLE_CHUNK * streams
+    return n_chars / (time.perf_counter() - started)
+
+
+def draw_ids(probs, uniform, temperature):
+    """One class id per row of `probs` (a numpy streams x classes array) sharpened by
+    `temperature`, by inverse CDF of `uniform` (numpy, one value in [0, 1) per row): the batched
+    draw a numpy user writes (the MXNet workers'). Scaling by the row's total keeps it in range
+    whatever float32 sums to."""
+    weights = probs ** (1.0 / temperature)
+    cdf = weights.cumsum(axis=1)
+    return (cdf > uniform[:, None] * cdf[:, -1:]).argmax(axis=1)
+
+
 def worker_arguments(argv=None, cells=("lstm",)):
     """A worker's settings (compare.py passes them all)."""
     p = argparse.ArgumentParser()
@@ -141,6 +191,17 @@ def worker_arguments(argv=None, cells=("lstm",)):
     return p.parse_args(argv)
 
 
+def sample_worker_arguments(argv=None, cells=("lstm",)):
+    """A sampling worker's settings (compare.py passes them all); --streams is a comma list."""
+    p = argparse.ArgumentParser()
+    p.add_argument("--cell", choices=cells, default=cells[0])
+    for key in ("layers", "hidden", "embed", "n_class", "threads", "seed"):
+        p.add_argument("--" + key.replace("_", "-"), type=int, required=True)
+    p.add_argument("--seconds", type=float, required=True)
+    p.add_argument("--streams", type=lambda text: [int(n) for n in text.split(",")], required=True)
+    return p.parse_args(argv)
+
+
 def report(result):
     """Prints the worker's one JSON line, with the process's peak RSS added."""
     result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
@@ -149,20 +210,31 @@ def report(result):
 
 # -- the driver ---------------------------------------------------------------------------------
 
+class Column(NamedTuple):
+    framework: str
+    cell: str
+    train: str    # the training worker's script
+    sample: str   # the sampling worker's script
+    args: list    # worker arguments of this column
+    python: object  # log -> the python to run the workers with
+
+
+TASKS = {"train": "training", "sample": "sampling"}
+
+
 def _columns():
-    """key -> (framework, cell, script, extra worker args, how to get its python)."""
     import _mxnet_venv
     import _torch_venv
 
     own = lambda log: Path(sys.executable)  # noqa: E731  (pyjlchar runs in this very venv)
+    pyjlchar = ("_pyjlchar_train.py", "_pyjlchar_sample.py")
+    mxnet = ("_mxnet_python_train.py", "_mxnet_python_sample.py")
     return {
-        "pyjlchar-lstm": ("pyjlchar", "unrolled", "_pyjlchar_train.py", ["--cell", "lstm"], own),
-        "pyjlchar-fused": ("pyjlchar", "fused", "_pyjlchar_train.py", ["--cell", "fused"], own),
-        "torch": ("PyTorch", "nn.LSTM", "_torch_train.py", [], _torch_venv.ensure),
-        "mxnet-lstm": ("Apache MXNet Python", "unrolled", "_mxnet_python_train.py", ["--cell", "lstm"],
-                       _mxnet_venv.ensure),
-        "mxnet-fused": ("Apache MXNet Python", "RNN op", "_mxnet_python_train.py", ["--cell", "fused"],
-                        _mxnet_venv.ensure),
+        "pyjlchar-lstm": Column("pyjlchar", "unrolled", *pyjlchar, ["--cell", "lstm"], own),
+        "pyjlchar-fused": Column("pyjlchar", "fused", *pyjlchar, ["--cell", "fused"], own),
+        "torch": Column("PyTorch", "nn.LSTM", "_torch_train.py", "_torch_sample.py", [], _torch_venv.ensure),
+        "mxnet-lstm": Column("Apache MXNet Python", "unrolled", *mxnet, ["--cell", "lstm"], _mxnet_venv.ensure),
+        "mxnet-fused": Column("Apache MXNet Python", "RNN op", *mxnet, ["--cell", "fused"], _mxnet_venv.ensure),
     }
 
 
@@ -179,19 +251,27 @@ def parse_args(argv=None):
     p.add_argument("--corpus", default=None, help="a UTF-8 text file (default: the built-in shakespeare)")
     p.add_argument("--only", default=",".join(COLUMN_KEYS),
                    help=f"comma-separated columns to run, of {', '.join(COLUMN_KEYS)} (all)")
+    p.add_argument("--sample-seconds", type=float, default=5.0,
+                   help="sampling seconds per column, stream count and round, after the warm-up (5)")
+    p.add_argument("--no-sample", action="store_true", help="leave the sampling out")
+    p.add_argument("--no-train", action="store_true", help="leave the training out")
     p.add_argument("--quick", action="store_true",
                    help=f"smoke test: a {QUICK['layers']}x{QUICK['hidden']} model, seq_len {QUICK['seq_len']}, "
-                        f"batch {QUICK['batch']}, a {QUICK['budget']:g} s budget and 1 warm-up batch")
+                        f"batch {QUICK['batch']}, a {QUICK['budget']:g} s budget and 1 warm-up batch, "
+                        f"{QUICK['sample_seconds']:g} s of sampling")
     p.add_argument("--seed", type=int, default=42)
     args = p.parse_args(argv)
     args.only = [key.strip() for key in args.only.split(",") if key.strip()]
     unknown = [key for key in args.only if key not in COLUMN_KEYS]
     if unknown or not args.only:
         p.error(f"--only takes columns among {', '.join(COLUMN_KEYS)}, not {','.join(unknown) or 'nothing'}")
-    if args.budget <= 0 or args.threads <= 0 or args.rounds <= 0 or args.warmup < 1:
+    if args.budget <= 0 or args.threads <= 0 or args.rounds <= 0 or args.warmup < 1 or args.sample_seconds <= 0:
         # warm-up >= 1: every framework's first batch carries one-time costs (allocation, compilation)
-        p.error("--budget, --threads, --rounds and --warmup must be positive")
-    settings = dict(MODEL, budget=args.budget, warmup=args.warmup)
+        p.error("--budget, --threads, --rounds, --warmup and --sample-seconds must be positive")
+    args.tasks = [task for task, off in (("train", args.no_train), ("sample", args.no_sample)) if not off]
+    if not args.tasks:
+        p.error("--no-train and --no-sample together leave nothing to run")
+    settings = dict(MODEL, budget=args.budget, warmup=args.warmup, sample_seconds=args.sample_seconds)
     if args.quick:
         settings.update(QUICK)
     args.settings = settings
@@ -251,6 +331,41 @@ def table(results, keys, columns):
     return "\n".join(rows)
 
 
+def sample_table(results, keys, columns):
+    """Sampling chars/s per stream count, each against PyTorch's (its default nn.LSTM's); a
+    worker's variants (PyTorch's with oneDNN off) are rows of their own."""
+    torch_rates = results.get("torch", {}).get("chars_per_s", {})
+    head = ["framework", "cell"]
+    for n in STREAMS:
+        head += [f"chars/s, {n} stream{'s' if n > 1 else ''}", "vs PyTorch"]
+    head.append("peak RSS (MB)")
+    rows = ["| " + " | ".join(head) + " |", "| --- | --- |" + " ---: |" * (len(head) - 2)]
+    for key in keys:
+        framework, cell = columns[key][:2]
+        r = results.get(key)
+        if r is None:
+            rows.append(f"| {framework} | {cell} | failed (below) |" + " |" * (len(head) - 3))
+            continue
+        for name, rates in [(cell, r["chars_per_s"]), *r["variants"].items()]:
+            values = []
+            for n in map(str, STREAMS):
+                ratio = rates[n] / torch_rates[n] if n in torch_rates else None
+                values += [f"{rates[n]:.0f}", fmt(ratio, ".2f")]
+            rows.append(f"| {r['version']} | {name} | {' | '.join(values)} | {r['peak_rss_mb']:.0f} |")
+    return "\n".join(rows)
+
+
+def combine_sample(runs):
+    """One column's sampling rounds: the median chars/s per row and stream count, the largest
+    peak RSS, the worker's version string."""
+    def medians(rates):
+        return {n: statistics.median(r[n] for r in rates) for n in rates[0]}
+
+    return {"chars_per_s": medians([r["chars_per_s"] for r in runs]),
+            "variants": {name: medians([r["variants"][name] for r in runs]) for name in runs[0].get("variants", {})},
+            "peak_rss_mb": max(r["peak_rss_mb"] for r in runs), "version": runs[0].get("version")}
+
+
 def combine(runs):
     """One column's rounds: medians, the largest peak RSS, the worker's version string."""
     out = {key: statistics.median(r[key] for r in runs)
@@ -284,59 +399,83 @@ def run(args, corpus_file):
     n_class, train_ids, val_ids = load_data(corpus_file, 0.9)
     per_batch = s["batch"] * s["seq_len"]
     n_train, n_val = n_batches(len(train_ids), s["batch"], s["seq_len"]), n_batches(len(val_ids), s["batch"], s["seq_len"])
-    if n_train < 1 or n_val < 1:
+    if "train" in args.tasks and (n_train < 1 or n_val < 1):
         sys.exit(f"error: {args.corpus or corpus_file.name} is too short for one training and one validation "
                  f"batch of {per_batch + 1} characters: use a bigger corpus")
 
     columns = _columns()
-    pythons, failures = {}, {}
+    pythons, failures = {}, {}  # failures: (key, "setup" or task) -> reason
     for key in args.only:
         try:
-            pythons[key] = columns[key][4](log)
+            pythons[key] = columns[key].python(log)
         except Exception as e:  # a venv that cannot be made fails its column only
             lines = [line.strip() for line in str(e).splitlines() if line.strip()]
             reason = lines[0].rstrip(":") + (f": {lines[-1]}" if len(lines) > 1 else "")
-            failures[key] = f"its virtual environment could not be made: {reason}"
+            failures[key, "setup"] = f"its virtual environment could not be made: {reason}"
 
-    worker_argv = ["--corpus", str(corpus_file), "--layers", s["layers"], "--hidden", s["hidden"],
-                   "--embed", s["embed"], "--seq-len", s["seq_len"], "--batch", s["batch"],
-                   "--warmup", s["warmup"], "--threads", args.threads, "--seed", args.seed,
-                   "--budget", s["budget"], "--train-ratio", 0.9, "--lr", 0.01, "--weight-decay", 1e-5,
-                   "--grad-clip", 1.0, "--init-scale", 0.1]
-    worker_argv = list(map(str, worker_argv))
+    model = ["--layers", s["layers"], "--hidden", s["hidden"], "--embed", s["embed"], "--threads", args.threads,
+             "--seed", args.seed]
+    worker_argv = {
+        "train": ["--corpus", corpus_file, *model, "--seq-len", s["seq_len"], "--batch", s["batch"],
+                  "--warmup", s["warmup"], "--budget", s["budget"], "--train-ratio", 0.9, "--lr", 0.01,
+                  "--weight-decay", 1e-5, "--grad-clip", 1.0, "--init-scale", 0.1],
+        "sample": [*model, "--n-class", n_class, "--seconds", s["sample_seconds"],
+                   "--streams", ",".join(map(str, STREAMS))]}
+    worker_argv = {task: list(map(str, argv)) for task, argv in worker_argv.items()}
+    # Sampling: PyTorch's worker measures two variants, each at every stream count.
+    timeouts = {"train": 600 + 3 * s["budget"], "sample": 600 + 6 * len(STREAMS) * s["sample_seconds"]}
     env = worker_env(args.threads)
     load_before = os.getloadavg()
-    runs = {key: [] for key in pythons}
+    runs = {(key, task): [] for key in pythons for task in args.tasks}
     keys = list(pythons)
     for r in range(args.rounds if keys else 0):
         for key in keys[r % len(keys):] + keys[:r % len(keys)]:
-            if key in failures:
-                continue
-            log(f"round {r + 1}/{args.rounds}: {key} ...")
-            result, reason = run_worker(pythons[key], columns[key][2], worker_argv + columns[key][3], env,
-                                        timeout=600 + 3 * s["budget"])
-            if reason:
-                failures[key] = reason
-                log(f"  failed: {reason}")
-            else:
-                runs[key].append(result)
-                log(f"  {result['chars_per_s']:.0f} chars/s, {result['batches']} batches, "
-                    f"val NLL {result['val_nll']:.3f}, peak RSS {result['peak_rss_mb']:.0f} MB")
-    results = {key: combine(rs) for key, rs in runs.items() if rs and key not in failures}
+            for task in args.tasks:
+                if (key, task) in failures:
+                    continue
+                log(f"round {r + 1}/{args.rounds}: {key} {TASKS[task]} ...")
+                result, reason = run_worker(pythons[key], getattr(columns[key], task),
+                                            worker_argv[task] + columns[key].args, env, timeout=timeouts[task])
+                if reason:
+                    failures[key, task] = reason
+                    log(f"  failed: {reason}")
+                    continue
+                runs[key, task].append(result)
+                if task == "train":
+                    log(f"  {result['chars_per_s']:.0f} chars/s, {result['batches']} batches, "
+                        f"val NLL {result['val_nll']:.3f}, peak RSS {result['peak_rss_mb']:.0f} MB")
+                else:
+                    log("  " + ", ".join(f"{rate:.0f} chars/s at {n} stream(s)"
+                                         for n, rate in result["chars_per_s"].items()))
+    results = {task: {key: (combine if task == "train" else combine_sample)(rs)
+                      for (key, t), rs in runs.items() if t == task and rs and (key, task) not in failures}
+               for task in args.tasks}
 
     date = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     print(f"Machine: {cpu_model()}, {os.cpu_count()} cores; {args.threads} thread(s) per framework; {date}; "
           f"load average {load_before[0]:.2f} before, {os.getloadavg()[0]:.2f} after")
-    print(f"Model: {s['layers']}x{s['hidden']} LSTM, embed {s['embed']}, seq_len {s['seq_len']}, batch {s['batch']}, "
-          f"ADAM lr 0.01, wd 1e-5, clip 1; corpus {args.corpus or 'the built-in shakespeare'} ({len(train_ids) + len(val_ids)} chars, "
-          f"{n_class} classes, {n_train} train / {n_val} validation batches); budget {s['budget']:g} s, "
-          f"warm-up {s['warmup']} batches, {args.rounds} round(s), medians\n")
-    print(table(results, args.only, columns))
+    corpus_name = args.corpus or "the built-in shakespeare"
+    if "train" in args.tasks:
+        print(f"Model: {s['layers']}x{s['hidden']} LSTM, embed {s['embed']}, seq_len {s['seq_len']}, "
+              f"batch {s['batch']}, ADAM lr 0.01, wd 1e-5, clip 1; corpus {corpus_name} "
+              f"({len(train_ids) + len(val_ids)} chars, {n_class} classes, {n_train} train / {n_val} validation batches); budget {s['budget']:g} s, "
+              f"warm-up {s['warmup']} batches, {args.rounds} round(s), medians\n")
+        print(table(results["train"], args.only, columns))
+    if "sample" in args.tasks:
+        print(("\n" if "train" in args.tasks else "") +
+              f"Sampling: {s['layers']}x{s['hidden']} LSTM, embed {s['embed']}, {n_class} classes (those of "
+              f"{corpus_name}), random weights; one character per stream and step, the states carried, drawn "
+              f"from the softmax at temperature {SAMPLE_TEMPERATURE:g}; {SAMPLE_WARMUP} warm-up steps, then "
+              f"{s['sample_seconds']:g} s per stream count; chars/s of all streams together; {args.rounds} round(s), "
+              f"medians\n")
+        print(sample_table(results["sample"], args.only, columns))
     if failures:
         print()
     for key in args.only:
-        if key in failures:
-            print(f"- {key} failed: {failures[key]}")
+        for task in ("setup", *args.tasks):
+            if (key, task) in failures:
+                what = key if task == "setup" else f"{key} {TASKS[task]}"
+                print(f"- {what} failed: {failures[key, task]}")
     return 1 if failures else 0
 
 

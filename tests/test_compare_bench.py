@@ -1,5 +1,6 @@
-"""bench/compare.py: its data protocol and training loop (fast), its quick mode end to end and the
-peers' models against pyjlchar's maths (slow; each framework only where its venv exists).
+"""bench/compare.py: its data protocol, training and sampling loops and tables (fast), its quick
+mode end to end and the peers' models against pyjlchar's maths (slow; each framework only where
+its venv exists).
 
 No timings are asserted: the machine may be busy.
 """
@@ -52,6 +53,68 @@ def test_train_for_counts_the_budget_from_the_first_batch_and_times_after_warmup
     assert result["train_nll"] == pytest.approx(3.0)
 
 
+def test_sample_for_warms_up_then_counts_chunks_until_the_time_is_spent(monkeypatch):
+    clock = iter([0.0, 1.0, 2.0, 3.5, 3.5])  # start, then a reading before each chunk, then the end
+    monkeypatch.setattr(compare.time, "perf_counter", lambda: next(clock))
+    calls = []
+    rate = compare.sample_for(calls.append, streams=4, seconds=3.0)
+    # The warm-up call is not timed; chunks run while less than 3 s have passed (at 1 and 2).
+    assert calls == [compare.SAMPLE_WARMUP, compare.SAMPLE_CHUNK, compare.SAMPLE_CHUNK]
+    assert rate == pytest.approx(2 * compare.SAMPLE_CHUNK * 4 / 3.5)
+
+
+def test_draw_ids_inverts_each_rows_cdf():
+    np = pytest.importorskip("numpy")
+    probs = np.array([[0.5, 0.0, 0.5], [0.1, 0.2, 0.7], [0.1, 0.2, 0.7]], np.float32)
+    assert compare.draw_ids(probs, np.array([0.0, 0.05, 0.99]), 1.0).tolist() == [0, 0, 2]
+    assert compare.draw_ids(probs, np.array([0.5, 0.25, 0.31]), 1.0).tolist() == [2, 1, 2]  # 0.5: past class 0
+    # Rows need not sum to 1 (float32): the draw scales by the row's total; never a zero class.
+    many = compare.draw_ids(np.tile(probs[:1] * 0.9, (1000, 1)), np.random.RandomState(0).random_sample(1000), 1.0)
+    assert set(many.tolist()) == {0, 2} and 400 < (many == 0).sum() < 600
+    # Temperature 0.5 squares the probabilities: 1:4 becomes 1:16.
+    sharp = compare.draw_ids(np.array([[0.2, 0.8]]), np.array([1 / 17 - 1e-6]), 0.5)
+    assert sharp.tolist() == [0] and compare.draw_ids(np.array([[0.2, 0.8]]), np.array([1 / 17 + 1e-6]), 0.5) == [1]
+
+
+def test_sample_worker_arguments():
+    a = compare.sample_worker_arguments(["--cell", "fused", "--layers", "2", "--hidden", "8", "--embed", "4",
+                                         "--n-class", "9", "--threads", "1", "--seed", "3", "--seconds", "0.5",
+                                         "--streams", "1,32"], cells=("lstm", "fused"))
+    assert (a.cell, a.layers, a.hidden, a.embed, a.n_class, a.seconds, a.streams) == ("fused", 2, 8, 4, 9, 0.5, [1, 32])
+
+
+def test_sample_table_gives_medians_and_ratios_to_pytorchs_default():
+    columns = {"torch": ("PyTorch", "nn.LSTM"), "pyjlchar-fused": ("pyjlchar", "fused"),
+               "mxnet-lstm": ("Apache MXNet Python", "unrolled")}
+    off = {"nn.LSTM, oneDNN off": {"1": 300, "32": 900}}
+    torch_runs = [{"chars_per_s": {"1": rate, "32": 10 * rate}, "variants": off, "version": "PyTorch 9",
+                   "peak_rss_mb": rss} for rate, rss in ((100, 200), (120, 210), (500, 190))]
+    ours = {"chars_per_s": {"1": 360, "32": 2400}, "version": "pyjlchar x", "peak_rss_mb": 400}
+    results = {"torch": compare.combine_sample(torch_runs), "pyjlchar-fused": compare.combine_sample([ours])}
+    assert results["torch"]["chars_per_s"] == {"1": 120, "32": 1200} and results["torch"]["peak_rss_mb"] == 210
+    rows = compare.sample_table(results, ["pyjlchar-fused", "torch", "mxnet-lstm"], columns).splitlines()
+    cells = [[c.strip() for c in row.strip("|").split("|")] for row in rows]
+    assert cells[0] == ["framework", "cell", "chars/s, 1 stream", "vs PyTorch", "chars/s, 32 streams", "vs PyTorch",
+                        "peak RSS (MB)"]
+    assert cells[2] == ["pyjlchar x", "fused", "360", "3.00", "2400", "2.00", "400"]
+    assert cells[3] == ["PyTorch 9", "nn.LSTM", "120", "1.00", "1200", "1.00", "210"]
+    assert cells[4] == ["PyTorch 9", "nn.LSTM, oneDNN off", "300", "2.50", "900", "0.75", "210"]
+    assert cells[5] == ["Apache MXNet Python", "unrolled", "failed (below)", "", "", "", ""]
+    assert all(len(c) == len(cells[0]) for c in cells)
+    # Without PyTorch's column there is nothing to compare with.
+    alone = compare.sample_table({k: v for k, v in results.items() if k != "torch"}, ["pyjlchar-fused"], columns)
+    assert alone.splitlines()[2].split("|")[4].strip() == "n/a"
+
+
+def test_train_and_sample_can_each_be_left_out():
+    assert compare.parse_args([]).tasks == ["train", "sample"]
+    assert compare.parse_args(["--no-train"]).tasks == ["sample"]
+    quick = compare.parse_args(["--quick", "--no-sample", "--sample-seconds", "9"])
+    assert quick.tasks == ["train"] and quick.settings["sample_seconds"] == compare.QUICK["sample_seconds"]
+    with pytest.raises(SystemExit):
+        compare.parse_args(["--no-train", "--no-sample"])
+
+
 def _venv_or_skip(venv):
     if not venv.exists():
         pytest.skip(f"{venv.dir} has not been made (bench/compare.py makes it)")
@@ -68,7 +131,7 @@ def small_corpus(tmp_path):
 
 
 @pytest.mark.slow
-def test_quick_mode_prints_a_row_per_column(small_corpus):
+def test_quick_mode_prints_a_row_per_column_in_both_tables(small_corpus):
     columns = ["pyjlchar-lstm", "pyjlchar-fused"]
     columns += ["mxnet-lstm", "mxnet-fused"] if _mxnet_venv.MXNET.exists() else []
     columns += ["torch"] if _torch_venv.TORCH.exists() else []
@@ -76,7 +139,8 @@ def test_quick_mode_prints_a_row_per_column(small_corpus):
                            "--corpus", str(small_corpus), "--only", ",".join(columns)],
                           capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stdout + proc.stderr[-3000:]
-    rows = [line for line in proc.stdout.splitlines() if line.startswith("| ") and "---" not in line]
+    training, sampling = proc.stdout.split("\nSampling: ")
+    rows = [line for line in training.splitlines() if line.startswith("| ") and "---" not in line]
     header = [cell.strip() for cell in rows[0].strip("|").split("|")]
     assert header == ["framework", "cell", "chars/s", "vs PyTorch", "peak RSS (MB)", "batches",
                       "train NLL", "val NLL"]
@@ -91,6 +155,21 @@ def test_quick_mode_prints_a_row_per_column(small_corpus):
         numbers = [float(v) for i, v in enumerate(values[2:]) if not (i == 1 and v == "n/a")]
         assert all(math.isfinite(x) and x > 0 for x in numbers), row
     assert "Machine: " in proc.stdout and "1 thread(s) per framework" in proc.stdout
+
+    rows = [line for line in sampling.splitlines() if line.startswith("| ") and "---" not in line]
+    header = [cell.strip() for cell in rows[0].strip("|").split("|")]
+    assert header == ["framework", "cell", "chars/s, 1 stream", "vs PyTorch", "chars/s, 32 streams", "vs PyTorch",
+                      "peak RSS (MB)"]
+    expected = [cells[key] for key in columns]
+    if "torch" in columns:  # its default nn.LSTM, then with oneDNN off
+        expected.insert(columns.index("torch") + 1, ("PyTorch", "nn.LSTM, oneDNN off"))
+    assert len(rows) == 1 + len(expected)
+    for (framework, cell), row in zip(expected, rows[1:]):
+        values = [cell.strip() for cell in row.strip("|").split("|")]
+        assert values[0].startswith(framework) and values[1] == cell, row
+        numbers = [float(v) for v in values[2:] if v != "n/a"]
+        assert len(numbers) == (5 if "torch" in columns else 3), row
+        assert all(math.isfinite(x) and x > 0 for x in numbers), row
 
 
 # The peers' models against the unrolled graph, which is pyjlchar's node for node
