@@ -1,8 +1,8 @@
 """Benchmark: the original's char-lstm trained and sampled by pyjlchar, PyTorch and Apache MXNet Python.
 
-Run it from the checkout (about 12 minutes at the defaults: 5 columns, each 60 s of training
+Run it from the checkout (about 10 minutes at the defaults: 5 columns, each 60 s of training
 plus start-up and validation, then 2 x 5 s of sampling plus start-up; --quick is a smoke test
-of about 3 minutes):
+of about 2 minutes):
 
     .venv/bin/python bench/compare.py [--budget 60] [--sample-seconds 5] [--threads N] [--rounds 1]
                                       [--corpus PATH] [--only torch,mxnet-fused,...]
