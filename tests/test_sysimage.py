@@ -145,3 +145,19 @@ def test_build_makes_an_image_that_runs_the_commands(tmp_path):
     again = subprocess.run([sys.executable, "-m", "pyjlchar.sysimage", "build"], capture_output=True,
                            text=True, env=env, timeout=60)
     assert again.returncode == 0 and again.stderr == ""  # fresh: nothing to do
+
+
+def test_the_workload_reports_requests_with_unexpected_outcomes(tmp_path):
+    # The build turns these lines into warnings and the image's "workload_failures".
+    request = '{"fn": "PyJLChar.%s", "args": [], "kwargs": {}, "free": [], "backtrace": false}'
+    requests = tmp_path / "requests.txt"
+    requests.write_text("\n".join(["ok " + request % "no_such_function", "error " + request % "system_info",
+                                   "ok " + request % "system_info"]) + "\n")
+    out = subprocess.run([str(runtime.ROOT / "scripts/julia"), str(sysimage.WORKLOAD), str(requests)],
+                         capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0] == "workload: PyJLChar loaded" and lines[-1] == "workload: replayed 3 requests"
+    assert [line.split(" unexpectedly")[0] for line in lines[1:-1]] == [
+        "workload: PyJLChar.no_such_function failed", "workload: PyJLChar.system_info succeeded"]
+    assert "UndefVarError" in lines[1]
