@@ -72,8 +72,9 @@ def render(report: dict, problems: list[str]) -> str:
     if "sysimage" in report:
         s = report["sysimage"]
         if s["in_use"]:
-            size = f", {s['size_bytes'] / 2**20:.0f} MB, built in {s['build_seconds']:.0f} s" if "size_bytes" in s else ""
-            lines.append(f"sysimage  pyjlchar's, built for these sources ({s['path']}{size})")
+            built = (f", {s['size_bytes'] / 2**20:.0f} MB, built in {s['build_seconds']:.0f} s"
+                     if "size_bytes" in s else "")
+            lines.append(f"sysimage  pyjlchar's, built for these sources ({s['path']}{built})")
         else:
             lines.append(f"sysimage  {s['running']}: {s['reason']}")
     g = report["graphviz"]
