@@ -50,9 +50,9 @@ def run(model: dict, train_seconds: float, sample_seconds: float, cold_start: bo
         train[cell] = result["chars_per_s"]
     sample = {}
     for streams in (1, 32):
-        log(f"sampling, {streams} stream(s), {sample_seconds:g} s ...")
-        sample[str(streams)] = jl.call("PyJLChar.bench_sample", streams=streams, seconds=sample_seconds,
-                                       **shape)["chars_per_s"]
+        log(f"sampling (fused cell, as `pyjlchar sample`), {streams} stream(s), {sample_seconds:g} s ...")
+        sample[str(streams)] = jl.call("PyJLChar.bench_sample", cell="fused", streams=streams,
+                                       seconds=sample_seconds, **shape)["chars_per_s"]
     # Linux reports the peak resident set in KiB.
     report = {"train_chars_per_s": train, "sample_chars_per_s": sample,
               "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,

@@ -33,7 +33,7 @@ def run_training(settings: dict, resume: bool, on_event: Reporter) -> dict:
 
 
 def sample_texts(params: Path, settings: dict, seed: int | None, cell: str | None = None) -> list[str]:
-    """Samples per settings["sample"]; `cell` None runs the checkpoint's own cell."""
+    """Samples per settings["sample"], run through `cell` (None: the checkpoint's own)."""
     s, context = settings["sample"], _contexts(settings)[0]
     return julia.get().call("PyJLChar.sample_text", str(params), length=s["length"],
                             temperature=s["temperature"], top_k=s["top_k"], prime=s["start"],

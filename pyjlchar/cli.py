@@ -112,9 +112,10 @@ def train(config_path, context, epochs, batch_size, seq_len, corpus, checkpoint_
 @click.option("--seed", type=int, help="Random seed: the same seed gives the same text.")
 @click.option("--num-samples", type=int, help="Samples to draw, all in one batch (default 10).")
 @click.option("--context", metavar="DEVICE", help="cpu or gpu (default cpu).")
-@click.option("--cell", type=click.Choice(["lstm", "fused"]),
-              help="Run the checkpoint through this cell (default: the one it was trained with); "
-                   "both give the same text, fused is faster for many samples.")
+@click.option("--cell", type=click.Choice(["lstm", "fused"]), default="fused", show_default=True,
+              help="The graph that runs the checkpoint, whichever cell trained it: fused (libmxnet's "
+                   "RNN operator) is the faster; lstm (the unrolled cells) gives the same "
+                   "probabilities up to rounding.")
 def sample(checkpoint, config_path, length, temperature, top_k, prime, seed, num_samples, context, cell):
     """Generate text from a trained checkpoint; samples go to stdout.
 
@@ -143,9 +144,9 @@ def sample(checkpoint, config_path, length, temperature, top_k, prime, seed, num
 @click.option("--text", "text_path", required=True, metavar="FILE", help="UTF-8 text to score.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--context", metavar="DEVICE", help="cpu or gpu (default cpu).")
-@click.option("--cell", type=click.Choice(["lstm", "fused"]),
-              help="Run the checkpoint through this cell (default: the one it was trained with); "
-                   "the scores agree.")
+@click.option("--cell", type=click.Choice(["lstm", "fused"]), default="fused", show_default=True,
+              help="The graph that runs the checkpoint, whichever cell trained it: fused is the "
+                   "faster; lstm (the unrolled cells) gives the same scores up to rounding.")
 def evaluate(checkpoint, text_path, as_json, context, cell):
     """Score a text with a checkpoint: NLL per character (natural log), perplexity, bits per
     character. The text is one continuous stream: the state is carried from each character to
