@@ -31,6 +31,8 @@ def cache_like_the_projects(tmp_path):
     """An empty cache folder that shares the project's Julia depot, libunwind and Julia facts."""
     cache = tmp_path / "cache"
     cache.mkdir()
+    runtime.julia_info()  # writes julia-info.json
+    (runtime.cache_dir() / "julia-depot").mkdir(exist_ok=True)  # absent where only the image was used
     for name in ("julia-depot", "libunwind", "julia-info.json"):
         (cache / name).symlink_to(runtime.cache_dir() / name)
     return cache
