@@ -91,7 +91,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
 import shutil
 import statistics
@@ -278,16 +277,6 @@ def parse_args(argv=None):
     return args
 
 
-def cpu_model():
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
-
-
 def worker_env(threads):
     env = dict(os.environ)
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
@@ -450,6 +439,8 @@ def run(args, corpus_file):
     results = {task: {key: (combine if task == "train" else combine_sample)(rs)
                       for (key, t), rs in runs.items() if t == task and rs and (key, task) not in failures}
                for task in args.tasks}
+
+    from pyjlchar.bench import cpu_model   # here: the workers import this file without pyjlchar
 
     date = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     print(f"Machine: {cpu_model()}, {os.cpu_count()} cores; {args.threads} thread(s) per framework; {date}; "

@@ -16,7 +16,8 @@ from . import corpus, julia, runtime
 from .charlstm import use_naive_engine
 
 
-def _cpu_model() -> str:
+def cpu_model() -> str:
+    """The CPU's model name, as /proc/cpuinfo gives it."""
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
@@ -28,7 +29,7 @@ def _cpu_model() -> str:
 
 def machine() -> dict:
     """What the figures depend on: the CPU, the threads libmxnet may use, the versions."""
-    return {"cpu": _cpu_model(), "cores": os.cpu_count(), "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
+    return {"cpu": cpu_model(), "cores": os.cpu_count(), "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
             "mxnet_engine": os.environ.get("MXNET_ENGINE_TYPE", "ThreadedEnginePerDevice"),
             "python": platform.python_version(), "julia": runtime.julia_info().version,
             "platform": platform.platform()}

@@ -10,14 +10,11 @@ using Random: MersenneTwister
 batch was taken, and at least `min_batches`: one "epoch" of `fit` is then a training run
 with a wall-clock budget.
 """
-struct BudgetedData <: mx.AbstractDataProvider
+struct BudgetedData <: CharSeqPass
     inner::CharSeqProvider
     seconds::Float64
     min_batches::Int
 end
-mx.provide_data(p::BudgetedData) = mx.provide_data(p.inner)
-mx.provide_label(p::BudgetedData) = mx.provide_label(p.inner)
-mx.get_batch_size(p::BudgetedData) = mx.get_batch_size(p.inner)
 
 mx.eachbatch(p::BudgetedData) = BudgetedBatches(mx.eachbatch(p.inner), p.seconds, p.min_batches)
 

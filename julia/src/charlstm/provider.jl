@@ -46,6 +46,15 @@ mx.provide_data(p::CharSeqProvider) = lstm_data_shapes(p.spec, p.seq_len, p.batc
 mx.provide_label(p::CharSeqProvider) = lstm_label_shapes(p.spec, p.seq_len, p.batch_size)
 mx.get_batch_size(p::CharSeqProvider) = p.batch_size
 
+"""
+A provider that takes another one's batches (`inner`) in another order or number: it
+provides the same inputs, and implements only `mx.eachbatch`.
+"""
+abstract type CharSeqPass <: mx.AbstractDataProvider end
+mx.provide_data(p::CharSeqPass) = mx.provide_data(p.inner)
+mx.provide_label(p::CharSeqPass) = mx.provide_label(p.inner)
+mx.get_batch_size(p::CharSeqPass) = mx.get_batch_size(p.inner)
+
 "The number of full batches in one pass (the last label needs one character past the chunk)."
 n_batches(p::CharSeqProvider) = (length(p.ids) - 1) ÷ (p.batch_size * p.seq_len)
 

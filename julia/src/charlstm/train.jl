@@ -21,13 +21,10 @@ end
 `provider`, whose first pass starts after `skip` batches: the batches an interrupted epoch
 had already trained on.
 """
-mutable struct ResumedData <: mx.AbstractDataProvider
+mutable struct ResumedData <: CharSeqPass
     inner::CharSeqProvider
     skip::Int
 end
-mx.provide_data(p::ResumedData) = mx.provide_data(p.inner)
-mx.provide_label(p::ResumedData) = mx.provide_label(p.inner)
-mx.get_batch_size(p::ResumedData) = mx.get_batch_size(p.inner)
 function mx.eachbatch(p::ResumedData)
     skip, p.skip = p.skip, 0
     return Iterators.drop(mx.eachbatch(p.inner), skip)
