@@ -19,26 +19,26 @@ end
 const BENCH = Ref{Union{Nothing,Bench}}(nothing)
 
 """
-    setup(ids, init_path; n_layer, dim_hidden, dim_embed, n_class, lr, weight_decay, grad_clip,
+    setup(ids, init_path; layers, hidden, embed, n_class, learning_rate, weight_decay, grad_clip,
           init_scale, seed) -> parameter names
 
 `ids` (Julia size (seq_len + 1, batch_size, pool)) are the class ids of `pool` batches. Binds
 the LSTM once, initializes its parameters as `fit` does and writes them to `init_path` (the
 other side starts from the same values).
 """
-function setup(ids::AbstractArray{<:Integer,3}, init_path::AbstractString; n_layer::Integer,
-               dim_hidden::Integer, dim_embed::Integer, n_class::Integer, lr::Real,
+function setup(ids::AbstractArray{<:Integer,3}, init_path::AbstractString; layers::Integer,
+               hidden::Integer, embed::Integer, n_class::Integer, learning_rate::Real,
                weight_decay::Real, grad_clip::Real, init_scale::Real, seed::Integer)
     seq_len, batch_size, pool = size(ids, 1) - 1, size(ids, 2), size(ids, 3)
-    model = mx.FeedForward(PyJLChar.LSTM(n_layer, seq_len, dim_hidden, dim_embed, n_class; name = :ptb);
-                           context = mx.cpu())
-    data_shapes = PyJLChar.lstm_data_shapes(:ptb, seq_len, n_layer, dim_hidden, n_class, batch_size)
-    label_shapes = PyJLChar.lstm_label_shapes(:ptb, seq_len, batch_size)
+    spec = PyJLChar.ModelSpec(; name = :ptb, layers, hidden, embed, n_class, dropout = 0.0, cell = :lstm)
+    model = mx.FeedForward(PyJLChar.LSTM(spec, seq_len); context = mx.cpu())
+    data_shapes = PyJLChar.lstm_data_shapes(spec, seq_len, batch_size)
+    label_shapes = PyJLChar.lstm_label_shapes(spec, seq_len, batch_size)
     mx.srand(seed)
     _, param_names, _ = mx.init_model(model, mx.UniformInitializer(init_scale); data_shapes..., label_shapes...)
     mx.save(init_path, model.arg_params)
     devices = mx.DeviceExecutors(model, data_shapes, label_shapes, param_names, batch_size)
-    optimizer = mx.ADAM(lr = lr, weight_decay = weight_decay, grad_clip = grad_clip)
+    optimizer = mx.ADAM(lr = learning_rate, weight_decay = weight_decay, grad_clip = grad_clip)
     optimizer.rescale_grad = 1 / batch_size   # as fit sets it
     opt = mx.DeviceOptimizer(optimizer, devices, model, :local, nothing)
     batch = mx.DataBatch([mx.zeros(s) for s in last.(data_shapes)],

@@ -39,38 +39,38 @@ def lstm_cell(data, prev_c, prev_h, param, num_hidden, name):
     return next_c, next_h
 
 
-def char_lstm(n_layer, seq_len, dim_hidden, dim_embed, n_class, name="ptb", output_states=False):
+def char_lstm(layers, seq_len, hidden, embed, n_class, name="ptb", output_states=False):
     """The unrolled char-lstm (no dropout), as PyJLChar.LSTM names it (steps and layers from 1)."""
     def var(suffix):
         return mx.sym.Variable("%s_%s" % (name, suffix))
 
     embed_w, pred_w, pred_b = var("embed_weight"), var("pred_weight"), var("pred_bias")
     params = [(var("l%d_i2h_weight" % l), var("l%d_h2h_weight" % l), var("l%d_i2h_bias" % l),
-               var("l%d_h2h_bias" % l)) for l in range(1, n_layer + 1)]
-    states = [(var("l%d_init_c" % l), var("l%d_init_h" % l)) for l in range(1, n_layer + 1)]
+               var("l%d_h2h_bias" % l)) for l in range(1, layers + 1)]
+    states = [(var("l%d_init_c" % l), var("l%d_init_h" % l)) for l in range(1, layers + 1)]
     outputs = []
     for t in range(1, seq_len + 1):
-        hidden = mx.sym.FullyConnected(data=var("data_%d" % t), weight=embed_w, num_hidden=dim_embed,
+        x = mx.sym.FullyConnected(data=var("data_%d" % t), weight=embed_w, num_hidden=embed,
                                        no_bias=True, name="%s_embed_%d" % (name, t))
-        for l in range(n_layer):
-            states[l] = lstm_cell(hidden, states[l][0], states[l][1], params[l], dim_hidden,
+        for l in range(layers):
+            states[l] = lstm_cell(x, states[l][0], states[l][1], params[l], hidden,
                                   "%s_lstm_%d_l%d" % (name, t, l + 1))
-            hidden = states[l][1]
-        pred = mx.sym.FullyConnected(data=hidden, weight=pred_w, bias=pred_b, num_hidden=n_class,
+            x = states[l][1]
+        pred = mx.sym.FullyConnected(data=x, weight=pred_w, bias=pred_b, num_hidden=n_class,
                                      name="%s_pred_%d" % (name, t))
         outputs.append(mx.sym.SoftmaxOutput(data=pred, label=var("label_%d" % t),
                                             name="%s_softmax_%d" % (name, t)))
     if output_states:
-        outputs += [mx.sym.BlockGrad(states[l][0], name="%s_l%d_last_c" % (name, l + 1)) for l in range(n_layer)]
-        outputs += [mx.sym.BlockGrad(states[l][1], name="%s_l%d_last_h" % (name, l + 1)) for l in range(n_layer)]
+        outputs += [mx.sym.BlockGrad(states[l][0], name="%s_l%d_last_c" % (name, l + 1)) for l in range(layers)]
+        outputs += [mx.sym.BlockGrad(states[l][1], name="%s_l%d_last_h" % (name, l + 1)) for l in range(layers)]
     return mx.sym.Group(outputs)
 
 
-def input_shapes(name, seq_len, n_layer, dim_hidden, n_class, batch_size):
+def input_shapes(name, seq_len, layers, hidden, n_class, batch_size):
     """(data, label) inputs with libmxnet shapes, in the order of lstm_data_shapes/lstm_label_shapes."""
     data = [("%s_data_%d" % (name, t), (batch_size, n_class)) for t in range(1, seq_len + 1)]
-    data += [("%s_l%d_init_c" % (name, l), (batch_size, dim_hidden)) for l in range(1, n_layer + 1)]
-    data += [("%s_l%d_init_h" % (name, l), (batch_size, dim_hidden)) for l in range(1, n_layer + 1)]
+    data += [("%s_l%d_init_c" % (name, l), (batch_size, hidden)) for l in range(1, layers + 1)]
+    data += [("%s_l%d_init_h" % (name, l), (batch_size, hidden)) for l in range(1, layers + 1)]
     label = [("%s_label_%d" % (name, t), (batch_size,)) for t in range(1, seq_len + 1)]
     return data, label
 
@@ -81,9 +81,9 @@ class Trainer:
     def __init__(self, cfg):
         ids = np.load(cfg["ids"])  # (pool, batch, seq_len + 1) class ids
         pool, batch_size, seq_len = ids.shape[0], ids.shape[1], ids.shape[2] - 1
-        n_layer, n_class, hidden = cfg["n_layer"], cfg["n_class"], cfg["dim_hidden"]
-        sym = char_lstm(n_layer, seq_len, hidden, cfg["dim_embed"], n_class)
-        data, label = input_shapes("ptb", seq_len, n_layer, hidden, n_class, batch_size)
+        layers, n_class, hidden = cfg["layers"], cfg["n_class"], cfg["hidden"]
+        sym = char_lstm(layers, seq_len, hidden, cfg["embed"], n_class)
+        data, label = input_shapes("ptb", seq_len, layers, hidden, n_class, batch_size)
         init = mx.nd.load(cfg["init_params"])  # written by the Julia side: same start
         inputs = set(dict(data + label))
         self.param_names = [n for n in sym.list_arguments() if n not in inputs]
@@ -102,7 +102,7 @@ class Trainer:
         self.labels = [[ids[k, :, t + 1].astype(np.float32) for t in range(seq_len)] for k in range(pool)]
         self.next = 0
         self.seq_len = seq_len
-        self.lr, self.beta1, self.beta2, self.eps = cfg["lr"], 0.9, 0.999, 1e-8
+        self.lr, self.beta1, self.beta2, self.eps = cfg["learning_rate"], 0.9, 0.999, 1e-8
         self.kw = dict(beta1=self.beta1, beta2=self.beta2, epsilon=self.eps, wd=cfg["weight_decay"],
                        rescale_grad=1.0 / batch_size,
                        clip_gradient=cfg["grad_clip"] if cfg["grad_clip"] > 0 else -1.0)

@@ -22,15 +22,15 @@ import compare
 from _mxnet_python_step import char_lstm, input_shapes
 
 
-def fused_lstm(n_layer, dim_hidden, dim_embed, n_class, output_states=False):
+def fused_lstm(layers, hidden, embed, n_class, output_states=False):
     """The fused-cell model; ids are (T, B). With output_states (for sampling), the final h and c
     follow the probabilities, as char_lstm's final states do."""
-    embed = mx.sym.Embedding(mx.sym.Variable("data"), input_dim=n_class, output_dim=dim_embed, name="embed")
+    embed = mx.sym.Embedding(mx.sym.Variable("data"), input_dim=n_class, output_dim=embed, name="embed")
     rnn = mx.sym.RNN(embed, mx.sym.Variable("lstm_parameters"), mx.sym.Variable("init_h"),
-                     mx.sym.Variable("init_c"), state_size=dim_hidden, num_layers=n_layer, mode="lstm",
+                     mx.sym.Variable("init_c"), state_size=hidden, num_layers=layers, mode="lstm",
                      state_outputs=output_states, name="lstm")
     hidden = rnn[0] if output_states else rnn
-    pred = mx.sym.FullyConnected(mx.sym.reshape(hidden, shape=(-1, dim_hidden)), num_hidden=n_class, name="pred")
+    pred = mx.sym.FullyConnected(mx.sym.reshape(hidden, shape=(-1, hidden)), num_hidden=n_class, name="pred")
     probs = mx.sym.SoftmaxOutput(pred, mx.sym.reshape(mx.sym.Variable("label"), shape=(-1,)), name="softmax")
     if output_states:
         return mx.sym.Group([probs, mx.sym.BlockGrad(rnn[1], name="last_h"), mx.sym.BlockGrad(rnn[2], name="last_c")])

@@ -1,7 +1,7 @@
 """Apache MXNet's own Python frontend, in a virtual environment of its own.
 
 The project's `.venv` holds the mxnet wheel only for `libmxnet.so` (its Python part breaks
-with numpy >= 1.24, see PLATFORM.md). Comparing against the real thing needs the frontend
+with numpy >= 1.24, its wheel pinning numpy<2). Comparing against the real thing needs the frontend
 importable, so it lives in `<cache>/mxnet-python-venv` (`pyjlchar.runtime.cache_dir()`), made
 once with `mxnet==1.9.1` and `numpy<1.24`, and reused. Used by `tests/test_mxnet_interop.py`,
 `bench/mx_layer.py` and `bench/compare.py`; the frontend is only ever run in subprocesses.

@@ -15,8 +15,8 @@ stream and at 32 (a batch of independent texts), each relative to PyTorch's, and
 worker's peak RSS. Columns (--only picks some), each a training and a sampling worker
 subprocess in its own virtual environment:
 
-    pyjlchar-lstm   bench/_pyjlchar_{train,sample}.py in this python: PyJLChar.bench_train and
-                    PyJLChar.bench_sample, unrolled cell
+    pyjlchar-lstm   bench/_pyjlchar_{train,sample}.py in this python: the bench_train and
+                    bench_sample commands (julia/src/commands.jl), unrolled cell
     pyjlchar-fused  the same with the fused cell
     torch           bench/_torch_{train,sample}.py in <cache>/torch-venv (torch 2.13.0+cpu):
                     nn.LSTM
@@ -62,10 +62,10 @@ the corpus's number of classes (its vocabulary plus the unknown class), random w
 (uniform in [-0.1, 0.1]: speed does not depend on them), fresh per stream count. Every stream
 starts from class 0 and a zero state; per step each stream's last character goes in, the LSTM
 runs one step from the states the previous step left, and each stream draws its next character
-from the softmax at temperature 1. Timing as PyJLChar.bench_sample's (`sample_for` below): 20
+from the softmax at temperature 1. Timing as pyjlchar's bench_sample (`sample_for` below): 20
 warm-up steps, then calls of 100 steps until --sample-seconds (5) have passed; chars/s counts
 the characters of all streams. Each framework as its users write a sampler:
-- pyjlchar: PyJLChar.bench_sample, `pyjlchar sample`'s own path: the graph bound once for one
+- pyjlchar: the bench_sample command, `pyjlchar sample`'s own path: the graph bound once for one
   step of all streams, states carried in libmxnet, each stream's draw in Julia (draw_chars);
 - PyTorch: nn.Embedding -> nn.LSTM ((h, c) carried) -> nn.Linear -> softmax ->
   torch.multinomial, under torch.inference_mode(); by default nn.LSTM runs oneDNN's LSTM, which
@@ -84,7 +84,8 @@ frontend's own choice: pyjlchar's naive engine on one CPU, Apache MXNet Python's
 default; MXNET_ENGINE_TYPE set for this command sets both (the tables name each column's engine).
 
 Only the standard library is imported at the top: the workers, in their own venvs, import
-this file for the protocol.
+this file for the protocol. The model and training settings are pyjlchar's defaults
+(pyjlchar/config.py), which the main process passes to every worker.
 """
 from __future__ import annotations
 
@@ -104,10 +105,9 @@ from typing import NamedTuple
 
 HERE = Path(__file__).resolve().parent
 
-MODEL = dict(layers=2, hidden=256, embed=256, seq_len=32, batch=32)
 QUICK = dict(layers=2, hidden=32, embed=32, seq_len=16, batch=16, budget=3.0, warmup=1, sample_seconds=1.0)
 STREAMS = (1, 32)  # sampling: one text, and a batch of independent texts drawn side by side
-# Sampling steps per stream, as PyJLChar.bench_sample (julia/src/charlstm/bench.jl) takes them.
+# Sampling steps per stream, as bench_sample (julia/src/charlstm/bench.jl) takes them.
 SAMPLE_WARMUP, SAMPLE_CHUNK = 20, 100
 SAMPLE_TEMPERATURE = 1.0  # bench_sample's; the Python workers still apply it, as a user's sampler would
 
@@ -241,6 +241,8 @@ COLUMN_KEYS = ("pyjlchar-lstm", "pyjlchar-fused", "torch", "mxnet-lstm", "mxnet-
 
 
 def parse_args(argv=None):
+    from pyjlchar.config import DEFAULTS   # here: the workers import this file without pyjlchar
+
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--budget", type=float, default=60.0, help="training seconds per column and round (60)")
     p.add_argument("--threads", type=int, default=os.cpu_count() or 1,
@@ -258,7 +260,7 @@ def parse_args(argv=None):
                    help=f"smoke test: a {QUICK['layers']}x{QUICK['hidden']} model, seq_len {QUICK['seq_len']}, "
                         f"batch {QUICK['batch']}, a {QUICK['budget']:g} s budget and 1 warm-up batch, "
                         f"{QUICK['sample_seconds']:g} s of sampling")
-    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--seed", type=int, default=DEFAULTS["train"]["seed"])
     args = p.parse_args(argv)
     args.only = [key.strip() for key in args.only.split(",") if key.strip()]
     unknown = [key for key in args.only if key not in COLUMN_KEYS]
@@ -270,7 +272,9 @@ def parse_args(argv=None):
     args.tasks = [task for task, off in (("train", args.no_train), ("sample", args.no_sample)) if not off]
     if not args.tasks:
         p.error("--no-train and --no-sample together leave nothing to run")
-    settings = dict(MODEL, budget=args.budget, warmup=args.warmup, sample_seconds=args.sample_seconds)
+    model, train = DEFAULTS["model"], DEFAULTS["train"]
+    settings = dict(layers=model["layers"], hidden=model["hidden"], embed=model["embed"], seq_len=train["seq_len"],
+                    batch=train["batch_size"], budget=args.budget, warmup=args.warmup, sample_seconds=args.sample_seconds)
     if args.quick:
         settings.update(QUICK)
     args.settings = settings
@@ -371,9 +375,13 @@ def main(argv=None):
 
     try:
         corpus_file = corpus.corpus_path(args.corpus or "shakespeare")
-        corpus.check_corpus(corpus_file)  # missing, empty, binary or not UTF-8: one sentence
+        corpus.check_file(corpus_file)  # missing, a directory or a pipe, empty: one sentence
+        corpus_file.read_bytes().decode("utf-8")
     except UserError as e:
         sys.exit(f"error: {e}")
+    except UnicodeDecodeError as e:
+        sys.exit(f"error: corpus file {corpus_file} is not UTF-8 (byte at offset {e.start}): convert it, "
+                 "e.g. with iconv -f latin1 -t utf-8")
     # Every worker reads this run's own copy: the same bytes even if the cache changes meanwhile.
     with tempfile.TemporaryDirectory(prefix="compare-bench-") as tmp:
         snapshot = Path(tmp) / corpus_file.name
@@ -383,9 +391,12 @@ def main(argv=None):
 
 def run(args, corpus_file):
     """Runs the columns on `corpus_file` and prints the report; 1 if any column failed."""
+    from pyjlchar.config import DEFAULTS
+
     s = args.settings
     log = lambda msg: print(msg, file=sys.stderr, flush=True)  # noqa: E731
-    n_class, train_ids, val_ids = load_data(corpus_file, 0.9)
+    ratio, t = DEFAULTS["data"]["train_ratio"], DEFAULTS["train"]
+    n_class, train_ids, val_ids = load_data(corpus_file, ratio)
     per_batch = s["batch"] * s["seq_len"]
     n_train, n_val = n_batches(len(train_ids), s["batch"], s["seq_len"]), n_batches(len(val_ids), s["batch"], s["seq_len"])
     if "train" in args.tasks and (n_train < 1 or n_val < 1):
@@ -406,8 +417,8 @@ def run(args, corpus_file):
              "--seed", args.seed]
     worker_argv = {
         "train": ["--corpus", corpus_file, *model, "--seq-len", s["seq_len"], "--batch", s["batch"],
-                  "--warmup", s["warmup"], "--budget", s["budget"], "--train-ratio", 0.9, "--lr", 0.01,
-                  "--weight-decay", 1e-5, "--grad-clip", 1.0, "--init-scale", 0.1],
+                  "--warmup", s["warmup"], "--budget", s["budget"], "--train-ratio", ratio, "--lr", t["learning_rate"],
+                  "--weight-decay", t["weight_decay"], "--grad-clip", t["grad_clip"], "--init-scale", t["init_scale"]],
         "sample": [*model, "--n-class", n_class, "--seconds", s["sample_seconds"],
                    "--streams", ",".join(map(str, STREAMS))]}
     worker_argv = {task: list(map(str, argv)) for task, argv in worker_argv.items()}
@@ -448,7 +459,8 @@ def run(args, corpus_file):
     corpus_name = args.corpus or "the built-in shakespeare"
     if "train" in args.tasks:
         print(f"Model: {s['layers']}x{s['hidden']} LSTM, embed {s['embed']}, seq_len {s['seq_len']}, "
-              f"batch {s['batch']}, ADAM lr 0.01, wd 1e-5, clip 1; corpus {corpus_name} "
+              f"batch {s['batch']}, {t['optimizer'].upper()} lr {t['learning_rate']:g}, wd {t['weight_decay']:g}, "
+              f"clip {t['grad_clip']:g}; corpus {corpus_name} "
               f"({len(train_ids) + len(val_ids)} chars, {n_class} classes, {n_train} train / {n_val} validation batches); budget {s['budget']:g} s, "
               f"warm-up {s['warmup']} batches, {args.rounds} round(s), medians\n")
         print(table(results["train"], args.only, columns))

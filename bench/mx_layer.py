@@ -5,8 +5,9 @@ Run it from the checkout (not a test; it takes a minute or two):
 
     .venv/bin/python bench/mx_layer.py [--steps 10] [--rounds 6] [--warmup 3] [--json]
 
-The step: the unrolled LSTM (2 layers, 256 hidden, 256 embed, 32 steps, batch 32, 65 classes,
-one-hot inputs, no dropout), ADAM (lr 0.01, wd 1e-5, clip 1, as config/shakespeare.toml).
+The step: the unrolled LSTM (pyjlchar's default model and batches, pyjlchar/config.py: 2 layers,
+256 hidden, 256 embed, 32 steps, batch 32; 65 classes, one-hot inputs, no dropout), ADAM with
+pyjlchar's default settings (lr 0.01, wd 1e-5, clip 1).
 - this layer: bench/_mx_layer_step.jl in the embedded Julia: the executor bound once by
   `mx.fit`'s DeviceExecutors; per step host batch -> staging NDArrays -> executor inputs,
   `train_batch!` (forward(is_train=true), backward, `mx.update!` = one fused adam_update per
@@ -29,6 +30,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from pyjlchar.config import DEFAULTS, N_CLASS_WITHOUT_CORPUS
+
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
@@ -41,13 +44,14 @@ def parse_args(argv=None):
     p.add_argument("--threads", type=int, default=None,
                    help="OMP_NUM_THREADS for both sides (default: $OMP_NUM_THREADS, else the core count)")
     p.add_argument("--json", action="store_true", help="print the results as one JSON object")
-    p.add_argument("--layers", type=int, default=2)
-    p.add_argument("--hidden", type=int, default=256)
-    p.add_argument("--embed", type=int, default=256)
-    p.add_argument("--seq-len", type=int, default=32)
-    p.add_argument("--batch", type=int, default=32)
-    p.add_argument("--vocab", type=int, default=65)
-    p.add_argument("--seed", type=int, default=42)
+    model, train = DEFAULTS["model"], DEFAULTS["train"]
+    p.add_argument("--layers", type=int, default=model["layers"])
+    p.add_argument("--hidden", type=int, default=model["hidden"])
+    p.add_argument("--embed", type=int, default=model["embed"])
+    p.add_argument("--seq-len", type=int, default=train["seq_len"])
+    p.add_argument("--batch", type=int, default=train["batch_size"])
+    p.add_argument("--vocab", type=int, default=N_CLASS_WITHOUT_CORPUS)
+    p.add_argument("--seed", type=int, default=train["seed"])
     return p.parse_args(argv)
 
 
@@ -99,13 +103,15 @@ def main(argv=None):
         ids = ids.astype(np.int32)
         np.save(tmp / "ids.npy", ids)
         init_params = tmp / "init.params"
-        cfg = dict(n_layer=args.layers, dim_hidden=args.hidden, dim_embed=args.embed, n_class=args.vocab,
-                   lr=0.01, weight_decay=1e-5, grad_clip=1.0)
+        t = DEFAULTS["train"]
+        cfg = dict(layers=args.layers, hidden=args.hidden, embed=args.embed, n_class=args.vocab,
+                   learning_rate=t["learning_rate"], weight_decay=t["weight_decay"], grad_clip=t["grad_clip"])
 
         log(f"OMP_NUM_THREADS={threads}; starting Julia and binding the LSTM ...")
         jl = julia.get()
         jl.eval(f"include({json.dumps(str(HERE / '_mx_layer_step.jl'))})")
-        jl_params = jl.call("MXLayerBench.setup", ids, str(init_params), init_scale=0.1, seed=args.seed, **cfg)
+        jl_params = jl.call("MXLayerBench.setup", ids, str(init_params), init_scale=t["init_scale"], seed=args.seed,
+                            **cfg)
         worker = Worker(python, dict(os.environ))
         try:
             info = worker.ask(cmd="init", ids=str(tmp / "ids.npy"), init_params=str(init_params), **cfg)

@@ -1,7 +1,8 @@
 """`pyjlchar bench`: how fast this installation trains and samples, and how soon it starts.
 
-Training and sampling run in this process on the real code paths (PyJLChar.bench_train and
-bench_sample, julia/src/charlstm/bench.jl); cold starts run in fresh processes (coldstart.py).
+Training and sampling run in this process on the real code paths (the bench_train and
+bench_sample commands: `pyjlchar train`'s training pipeline for a time budget, and
+`pyjlchar sample`'s drawing); cold starts run in fresh processes (coldstart.py).
 """
 from __future__ import annotations
 
@@ -12,8 +13,7 @@ import tempfile
 from pathlib import Path
 from typing import Callable
 
-from . import corpus, julia, runtime
-from .charlstm import use_naive_engine
+from . import charlstm, config, julia, runtime
 
 
 def cpu_model() -> str:
@@ -30,30 +30,31 @@ def cpu_model() -> str:
 def machine() -> dict:
     """What the figures depend on: the CPU, the threads libmxnet may use, the versions."""
     return {"cpu": cpu_model(), "cores": os.cpu_count(), "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
-            "mxnet_engine": os.environ.get("MXNET_ENGINE_TYPE", "ThreadedEnginePerDevice"),
+            "mxnet_engine": os.environ.get("MXNET_ENGINE_TYPE"),
             "python": platform.python_version(), "julia": runtime.julia_info().version,
             "platform": platform.platform()}
 
 
-def run(model: dict, train_seconds: float, sample_seconds: float, cold_start: bool,
+def run(settings: dict, train_seconds: float, sample_seconds: float, cold_start: bool,
         log: Callable[[str], None]) -> dict:
-    """The report `pyjlchar bench --json` prints. `model` holds layers, hidden, embed, seq_len,
-    batch_size; training runs on the built-in Shakespeare plays."""
-    text_file = str(corpus.corpus_path("shakespeare"))
-    use_naive_engine()   # as the commands do on one CPU
-    jl = julia.get()
-    shape = {k: model[k] for k in ("layers", "hidden", "embed")}
+    """The report `pyjlchar bench --json` prints, for the model and batches of `settings`
+    (config.load_config's); training runs on the built-in Shakespeare plays."""
+    settings = {**settings, "data": {**settings["data"], "corpus": "shakespeare"}}
     train = {}
     for cell in ("lstm", "fused"):
         log(f"training, {cell} cell, {train_seconds:g} s ...")
-        result = jl.call("PyJLChar.bench_train", text_file, cell=cell, seq_len=model["seq_len"],
-                         batch_size=model["batch_size"], seconds=train_seconds, **shape)
-        train[cell] = result["chars_per_s"]
+        with_cell = {**settings, "model": {**settings["model"], "cell": cell}}
+        train[cell] = julia.run(charlstm.bench_train(with_cell, train_seconds, warmup_batches=3,
+                                                     validate=False))["chars_per_s"]
     sample = {}
+    fused = {**settings, "model": {**settings["model"], "cell": "fused"}}
     for streams in (1, 32):
         log(f"sampling (fused cell, as `pyjlchar sample`), {streams} stream(s), {sample_seconds:g} s ...")
-        sample[str(streams)] = jl.call("PyJLChar.bench_sample", cell="fused", streams=streams,
-                                       seconds=sample_seconds, **shape)["chars_per_s"]
+        sample[str(streams)] = julia.run(charlstm.bench_sample(fused, config.N_CLASS_WITHOUT_CORPUS, streams,
+                                                               sample_seconds))["chars_per_s"]
+    model = {"layers": settings["model"]["layers"], "hidden": settings["model"]["hidden"],
+             "embed": settings["model"]["embed"], "seq_len": settings["train"]["seq_len"],
+             "batch_size": settings["train"]["batch_size"]}
     # Linux reports the peak resident set in KiB.
     report = {"train_chars_per_s": train, "sample_chars_per_s": sample,
               "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,

@@ -1,45 +1,82 @@
-"""The char-lstm's Python face: settings and files in, calls into Julia (julia/src/charlstm/)."""
+"""The Julia calls behind each command, built from validated settings (config.load_config's).
+
+Each function returns a `Call`: the Julia command (julia/src/commands.jl) and its keywords,
+flat, every one given (the defaults live in config.py, not in Julia), plus the devices it
+runs on, which decide libmxnet's engine when the call starts Julia. Nothing here starts
+Julia: `julia.run(call)` runs a call, and the system image's workload records the same calls.
+"""
 from __future__ import annotations
 
-import os
-from pathlib import Path
+from dataclasses import dataclass, field
 
-from . import config, corpus, julia
-from .progress import Reporter
+from . import config, corpus
 
-
-def _contexts(settings: dict) -> list:
-    contexts = [list(c) for c in config.parse_context(settings["train"]["context"])]
-    if contexts == [["cpu", 0]]:
-        use_naive_engine()
-    return contexts
+# The [train] keys that are not TrainSettings (they steer one invocation, not the run's course).
+_INVOCATION_KEYS = ("epochs", "checkpoint_dir", "context")
 
 
-def use_naive_engine() -> None:
-    """Work on one CPU device runs best on libmxnet's naive engine, which runs each operator in
-    the calling thread: the threaded engine hands every operator to a worker thread, which
-    costs more than the small operators of a sampling step take. Several devices keep the
-    threaded engine, which runs them side by side. Only takes effect before Julia starts."""
-    os.environ.setdefault("MXNET_ENGINE_TYPE", "NaiveEngine")
+@dataclass(frozen=True)
+class Call:
+    fn: str
+    kwargs: dict
+    devices: list = field(default_factory=lambda: [["cpu", 0]])
 
 
-def run_training(settings: dict, resume: bool, on_event: Reporter) -> dict:
-    """Trains per `settings` (config.load_config's dict); returns the run's summary."""
-    text_file = corpus.corpus_path(settings["data"]["corpus"])
-    corpus.check_corpus(text_file)
-    contexts = _contexts(settings)   # before Julia starts: it may choose libmxnet's engine
-    return julia.get().call("PyJLChar.train_model", settings, str(text_file), contexts,
-                            resume=resume, on_event=on_event)
+def _devices(settings: dict) -> list:
+    return [list(d) for d in config.parse_context(settings["train"]["context"])]
 
 
-def sample_texts(params: Path, settings: dict, seed: int | None, cell: str | None = None) -> list[str]:
-    """Samples per settings["sample"], run through `cell` (None: the checkpoint's own)."""
-    s, context = settings["sample"], _contexts(settings)[0]
-    return julia.get().call("PyJLChar.sample_text", str(params), length=s["length"],
-                            temperature=s["temperature"], top_k=s["top_k"], prime=s["start"],
-                            seed=seed, num_samples=s["num_samples"], context=context, cell=cell)
+def _run_keywords(settings: dict) -> dict:
+    """The model and the settings that fix a run's course, as Julia's keywords."""
+    course = {k: v for k, v in settings["train"].items() if k not in _INVOCATION_KEYS}
+    return {**settings["data"], **settings["model"], **course,
+            "corpus_file": str(corpus.corpus_path(settings["data"]["corpus"]))}
 
 
-def evaluate_text(params: Path, text_path: str, settings: dict, cell: str | None = None) -> dict:
-    text, context = corpus.read_corpus(text_path), _contexts(settings)[0]
-    return julia.get().call("PyJLChar.evaluate_text", str(params), text, context=context, cell=cell)
+def train(settings: dict, resume: bool, allow_new_text: bool = False) -> Call:
+    """`pyjlchar train`: returns the run's meta (history included). A resumed run must train
+    on the same text unless `allow_new_text`."""
+    corpus.check_file(corpus.corpus_path(settings["data"]["corpus"]))
+    devices, t = _devices(settings), settings["train"]
+    return Call("PyJLChar.Commands.train",
+                {**_run_keywords(settings), "epochs": t["epochs"], "checkpoint_dir": t["checkpoint_dir"],
+                 "context": devices, "resume": resume, "allow_new_text": allow_new_text}, devices)
+
+
+def sample(checkpoint: str, settings: dict, seed: int | None, cell: str | None) -> Call:
+    """`pyjlchar sample` from a .params file or a run's prefix: returns the texts.
+    `cell` runs the checkpoint through that graph (None: the one that trained it)."""
+    device = _devices(settings)[0]
+    return Call("PyJLChar.Commands.sample", {**settings["sample"], "checkpoint": str(checkpoint), "seed": seed,
+                                             "context": device, "cell": cell}, [device])
+
+
+def evaluate(checkpoint: str, text_path: str, settings: dict, cell: str | None) -> Call:
+    """`pyjlchar eval`: returns the NLL, perplexity and counts of the text in `text_path`."""
+    device = _devices(settings)[0]
+    text_file = str(corpus.check_file(text_path, "text file"))
+    return Call("PyJLChar.Commands.evaluate", {"checkpoint": str(checkpoint), "text_file": text_file,
+                                               "context": device, "cell": cell}, [device])
+
+
+def graph(model: dict, *, vocab: int, steps: int, batch: int) -> Call:
+    """`pyjlchar visualize`: the graph of `model` ([model] settings) as JSON with every shape."""
+    return Call("PyJLChar.Commands.graph", {**model, "n_class": vocab, "steps": steps, "batch": batch})
+
+
+def bench_train(settings: dict, seconds: float, warmup_batches: int, validate: bool) -> Call:
+    """Training throughput as `train` trains, for a wall-clock budget, without checkpoints."""
+    return Call("PyJLChar.Commands.bench_train", {**_run_keywords(settings), "seconds": seconds,
+                                                  "warmup_batches": warmup_batches, "validate": validate})
+
+
+def bench_sample(settings: dict, vocab: int, streams: int, seconds: float) -> Call:
+    """Sampling throughput of the [model] with random weights, `streams` texts at once."""
+    return Call("PyJLChar.Commands.bench_sample", {**settings["model"], "n_class": vocab, "streams": streams,
+                                                   "seconds": seconds,
+                                                   "init_scale": settings["train"]["init_scale"]})
+
+
+def system_info() -> Call:
+    """`pyjlchar doctor`: Julia's version, threads and image; libmxnet's build and features."""
+    return Call("PyJLChar.Commands.system_info", {})

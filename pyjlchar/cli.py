@@ -7,7 +7,10 @@ import sys
 import click
 
 from . import julia
-from .errors import JuliaError, UserError
+from .config import DEFAULTS, DRAWING
+from .errors import Interrupted, JuliaError, UserError
+
+_MODEL, _TRAIN = DEFAULTS["model"], DEFAULTS["train"]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -39,6 +42,20 @@ def doctor(as_json: bool) -> None:
         sys.exit(1)
 
 
+@cli.command()
+def setup() -> None:
+    """Install what pyjlchar needs besides its Python packages: Julia (on Debian, as root:
+    Julia 1.5.3 from Debian bullseye; elsewhere it says what to install), libgomp1 and
+    Graphviz, libmxnet (the mxnet wheel), the libunwind Julia 1.5 needs, and pyjlchar's Julia
+    system image (a few minutes, once per version). Each step checks first: running it again
+    is quick. PYJLCHAR_SYSIMAGE=off leaves the image out (commands then compile as they start).
+    """
+    from . import install
+
+    install.run(lambda line: click.echo(line, err=True))
+    click.echo("setup: done; `pyjlchar doctor` shows what this installation has", err=True)
+
+
 def _config_and_flags(config_path: str | None, flags: dict) -> dict:
     from . import config
 
@@ -63,7 +80,11 @@ def _config_and_flags(config_path: str | None, flags: dict) -> dict:
 @click.option("--resume", is_flag=True,
               help="Continue the run saved in the checkpoint folder where it stopped "
                    "(weights, optimizer state, epoch, random state).")
-def train(config_path, context, epochs, batch_size, seq_len, corpus, checkpoint_dir, seed, cell, resume):
+@click.option("--allow-new-text", is_flag=True,
+              help="With --resume: go on with a corpus whose text changed since the run started "
+                   "(it must use only characters of the run's vocabulary).")
+def train(config_path, context, epochs, batch_size, seq_len, corpus, checkpoint_dir, seed, cell, resume,
+          allow_new_text):
     """Train a character-level LSTM and save a checkpoint after every epoch.
 
     \b
@@ -73,15 +94,16 @@ def train(config_path, context, epochs, batch_size, seq_len, corpus, checkpoint_
       NAME-0001.states    optimizer state, for --resume
       NAME-meta.json      vocabulary, settings, per-epoch NLL history
 
-    Ctrl-C saves a checkpoint of the epoch in progress and prints the command that resumes.
+    Ctrl-C, SIGTERM or SIGHUP save a checkpoint of the epoch in progress and print the
+    command that resumes. One run is trained by one process at a time (a lock file,
+    NAME.lock, guards it).
 
     \b
     Example:
       pyjlchar train --config config/shakespeare.toml --epochs 2
     """
-    from . import corpus as corpora
+    from . import charlstm
     from .progress import Reporter
-    from .charlstm import run_training
 
     flags = {"train.context": context, "train.epochs": epochs, "train.batch_size": batch_size,
              "train.seq_len": seq_len, "data.corpus": corpus, "train.checkpoint_dir": checkpoint_dir,
@@ -89,13 +111,17 @@ def train(config_path, context, epochs, batch_size, seq_len, corpus, checkpoint_
     settings = _config_and_flags(config_path, flags)
     reporter = Reporter()
     try:
-        run_training(settings, resume=resume, on_event=reporter)
-    except KeyboardInterrupt:
+        julia.run(charlstm.train(settings, resume=resume, allow_new_text=allow_new_text), on_event=reporter)
+    except Interrupted as e:
         reporter.close()
-        again = ["pyjlchar", *sys.argv[1:]] + ([] if resume else ["--resume"])
-        click.echo("interrupted; the checkpoint above keeps the work so far. Resume with:\n  "
-                   + " ".join(again), err=True)
-        sys.exit(130)
+        if reporter.checkpoints or resume:
+            again = ["pyjlchar", *sys.argv[1:]] + ([] if resume else ["--resume"])
+            click.echo(f"{e.what}; the checkpoint above keeps the work so far. Resume with:\n  "
+                       + " ".join(again), err=True)
+        else:
+            click.echo(f"{e.what} before the first checkpoint was saved: there is nothing to resume; "
+                       "start the run again", err=True)
+        sys.exit(e.exit_code)
     finally:
         reporter.close()
 
@@ -109,7 +135,8 @@ def train(config_path, context, epochs, batch_size, seq_len, corpus, checkpoint_
 @click.option("--temperature", type=float, help="1 samples the model as is, lower is more conservative, 0 always takes the likeliest character.")
 @click.option("--top-k", type=int, help="Draw only from the k likeliest characters (0: no limit).")
 @click.option("--prime", help='Text the samples start from (default "a").')
-@click.option("--seed", type=int, help="Random seed: the same seed gives the same text.")
+@click.option("--seed", type=click.IntRange(0, 2**31 - 1),
+              help="Random seed, 0 to 2147483647: the same seed gives the same text.")
 @click.option("--num-samples", type=int, help="Samples to draw, all in one batch (default 10).")
 @click.option("--context", metavar="DEVICE", help="cpu or gpu (default cpu).")
 @click.option("--cell", type=click.Choice(["lstm", "fused"]), default="fused", show_default=True,
@@ -117,19 +144,40 @@ def train(config_path, context, epochs, batch_size, seq_len, corpus, checkpoint_
                    "RNN operator) is the faster; lstm (the unrolled cells) gives the same "
                    "probabilities up to rounding.")
 def sample(checkpoint, config_path, length, temperature, top_k, prime, seed, num_samples, context, cell):
-    """Generate text from a trained checkpoint; samples go to stdout.
+    """Generate text from a trained checkpoint; samples go to stdout. A single sample is
+    written as it is drawn; Ctrl-C prints what was drawn so far.
 
     \b
     Example:
       pyjlchar sample --checkpoint checkpoints/ptb --prime "ROMEO:" --length 300 --seed 1
     """
-    from . import checkpoints
-    from .charlstm import sample_texts
+    from . import charlstm
 
     flags = {"sample.length": length, "sample.temperature": temperature, "sample.top_k": top_k,
-             "sample.start": prime, "sample.num_samples": num_samples, "train.context": context}
+             "sample.prime": prime, "sample.num_samples": num_samples, "train.context": context}
     settings = _config_and_flags(config_path, flags)
-    texts = sample_texts(checkpoints.resolve(checkpoint), settings, seed=seed, cell=cell)
+    streams = settings["sample"]["num_samples"]
+    drawn: list[list[str]] = [[] for _ in range(streams)]
+
+    def on_event(event: dict) -> None:
+        if event["event"] == "text":
+            for parts, new in zip(drawn, event["texts"]):
+                parts.append(new)
+            if streams == 1:  # one sample is written as it is drawn
+                click.echo(event["texts"][0], nl=False)
+                sys.stdout.flush()
+
+    try:
+        texts = julia.run(charlstm.sample(checkpoint, settings, seed=seed, cell=cell), on_event=on_event)
+    except Interrupted as e:
+        _print_samples(["".join(parts) for parts in drawn] if streams > 1 else [""])
+        click.echo(f"{e.what}; the text above is what was drawn so far", err=True)
+        sys.exit(e.exit_code)
+    _print_samples(texts if streams > 1 else [""])
+
+
+def _print_samples(texts: list[str]) -> None:
+    """Several samples under headers; one sample's text is already out, and gets its newline."""
     for i, text in enumerate(texts, 1):
         if len(texts) > 1:
             click.echo(f"## Sample {i}")
@@ -151,11 +199,10 @@ def evaluate(checkpoint, text_path, as_json, context, cell):
     """Score a text with a checkpoint: NLL per character (natural log), perplexity, bits per
     character. The text is one continuous stream: the state is carried from each character to
     the next, and every character after the first is predicted."""
-    from . import checkpoints
-    from .charlstm import evaluate_text
+    from . import charlstm
 
     settings = _config_and_flags(None, {"train.context": context})
-    result = evaluate_text(checkpoints.resolve(checkpoint), text_path, settings, cell=cell)
+    result = julia.run(charlstm.evaluate(checkpoint, text_path, settings, cell=cell))
     if as_json:
         click.echo(json.dumps(result, indent=2))
     else:
@@ -165,19 +212,21 @@ def evaluate(checkpoint, text_path, as_json, context, cell):
 
 
 @cli.command()
-@click.option("--layers", type=click.IntRange(min=1), default=1, show_default=True,
+@click.option("--layers", type=click.IntRange(min=1), default=DRAWING["layers"], show_default=True,
               help="Stacked LSTM layers.")
-@click.option("--steps", type=click.IntRange(min=1), default=2, show_default=True,
+@click.option("--steps", type=click.IntRange(min=1), default=DRAWING["steps"], show_default=True,
               help="Time steps unrolled (characters per sequence).")
-@click.option("--hidden", type=click.IntRange(min=1), default=256, show_default=True,
+@click.option("--hidden", type=click.IntRange(min=1), default=_MODEL["hidden"], show_default=True,
               help="Units per LSTM layer.")
-@click.option("--embed", type=click.IntRange(min=1), default=256, show_default=True,
+@click.option("--embed", type=click.IntRange(min=1), default=_MODEL["embed"], show_default=True,
               help="Size of the character embedding.")
-@click.option("--vocab", type=click.IntRange(min=1), default=65, show_default=True,
-              help="Number of classes (characters in the vocabulary).")
-@click.option("--dropout", type=click.FloatRange(0, 1, max_open=True), default=0.0, show_default=True,
+@click.option("--vocab", type=click.IntRange(min=1), default=DRAWING["vocab"], show_default=True,
+              help="Number of classes (characters in the vocabulary, plus the unknown class).")
+@click.option("--dropout", type=click.FloatRange(0, 1, max_open=True), default=_MODEL["dropout"], show_default=True,
               help="Dropout probability, at least 0 and below 1; above 0 adds Dropout nodes.")
-@click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True,
+@click.option("--cell", type=click.Choice(["lstm", "fused"]), default=_MODEL["cell"], show_default=True,
+              help="lstm: the original's unrolled cells, step by step; fused: libmxnet's RNN operator.")
+@click.option("--batch", type=click.IntRange(min=1), default=DRAWING["batch"], show_default=True,
               help="Batch size the edge shapes are given for.")
 @click.option("--show-params", is_flag=True, help="Also draw the weight, bias and initial-state variables.")
 @click.option("--title", help='Title of the drawing (default "char-lstm: L layers, S steps").')
@@ -186,8 +235,10 @@ def evaluate(checkpoint, text_path, as_json, context, cell):
                    "into the -o file. Default: from the -o file's suffix, else dot.")
 @click.option("-o", "--output", metavar="FILE", type=click.Path(dir_okay=False),
               help="Write to FILE instead of stdout.")
-def visualize(layers, steps, hidden, embed, vocab, dropout, batch, show_params, title, fmt, output):
-    """Draw the unrolled LSTM network as a Graphviz graph (DOT on stdout by default).
+def visualize(layers, steps, hidden, embed, vocab, dropout, cell, batch, show_params, title, fmt, output):
+    """Draw the LSTM network as a Graphviz graph (DOT on stdout by default): the unrolled
+    cells (--cell lstm) or libmxnet's RNN operator (--cell fused), with the final states as
+    outputs.
 
     Boxes are the network's operations, coloured by kind (FullyConnected red, Activation
     yellow, outputs green, other operations pink), labelled with name, operation and
@@ -198,9 +249,11 @@ def visualize(layers, steps, hidden, embed, vocab, dropout, batch, show_params, 
     Examples:
       pyjlchar visualize --layers 1 --steps 2 > lstm.dot
       pyjlchar visualize --layers 2 --steps 3 --dropout 0.2 -o lstm.svg
+      pyjlchar visualize --cell fused --layers 2 -o fused.svg
     """
     from pathlib import Path
 
+    from . import charlstm
     from . import visualize as vis
 
     fmt = vis.output_format(fmt, output)
@@ -208,8 +261,10 @@ def visualize(layers, steps, hidden, embed, vocab, dropout, batch, show_params, 
         if output is None:
             raise UserError(f"--format {fmt} writes a file: add -o FILE, e.g. -o lstm.{fmt}")
         vis.require_dot(fmt)  # before the graph is built: fail fast
-    graph = vis.lstm_graph(layers=layers, steps=steps, hidden=hidden, embed=embed, vocab=vocab,
-                           dropout=dropout, batch=batch)
+    model = {**_MODEL, "layers": layers, "hidden": hidden, "embed": embed, "dropout": dropout, "cell": cell}
+    if cell == "lstm" and layers * steps > 100:  # hundreds of nodes per cell: say why it takes a while
+        click.echo(f"building the unrolled graph of {layers * steps} LSTM cells; this takes a while ...", err=True)
+    graph = julia.run(charlstm.graph(model, vocab=vocab, steps=steps, batch=batch))
     dot = vis.to_dot(graph, title=title or vis.default_title(layers, steps), show_params=show_params)
     data = dot.encode() if fmt == "dot" else vis.render(dot, fmt)
     if output is None:
@@ -224,11 +279,14 @@ def visualize(layers, steps, hidden, embed, vocab, dropout, batch, show_params, 
 
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
-@click.option("--layers", type=click.IntRange(min=1), default=2, show_default=True, help="LSTM layers.")
-@click.option("--hidden", type=click.IntRange(min=1), default=256, show_default=True, help="State size per layer.")
-@click.option("--embed", type=click.IntRange(min=1), default=256, show_default=True, help="Embedding size.")
-@click.option("--seq-len", type=click.IntRange(min=1), default=32, show_default=True, help="Characters per sequence.")
-@click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True, help="Sequences per batch.")
+@click.option("--layers", type=click.IntRange(min=1), default=_MODEL["layers"], show_default=True, help="LSTM layers.")
+@click.option("--hidden", type=click.IntRange(min=1), default=_MODEL["hidden"], show_default=True,
+              help="Units per LSTM layer.")
+@click.option("--embed", type=click.IntRange(min=1), default=_MODEL["embed"], show_default=True, help="Embedding size.")
+@click.option("--seq-len", type=click.IntRange(min=1), default=_TRAIN["seq_len"], show_default=True,
+              help="Characters per sequence.")
+@click.option("--batch-size", type=click.IntRange(min=1), default=_TRAIN["batch_size"], show_default=True,
+              help="Sequences per batch.")
 @click.option("--seconds", type=click.FloatRange(min=1), default=12, show_default=True,
               help="Training time per cell (sampling takes a third of it per measurement).")
 @click.option("--no-cold-start", is_flag=True, help="Skip timing the commands from fresh processes.")
@@ -242,9 +300,11 @@ def bench(as_json, layers, hidden, embed, seq_len, batch_size, seconds, no_cold_
     For a comparison with PyTorch and Apache MXNet's Python API, see bench/compare.py.
     """
     from . import bench as b
+    from .config import load_config
 
-    model = {"layers": layers, "hidden": hidden, "embed": embed, "seq_len": seq_len, "batch_size": batch_size}
-    report = b.run(model, train_seconds=seconds, sample_seconds=seconds / 3, cold_start=not no_cold_start,
+    settings = load_config(None, {"model.layers": layers, "model.hidden": hidden, "model.embed": embed,
+                                  "train.seq_len": seq_len, "train.batch_size": batch_size})
+    report = b.run(settings, train_seconds=seconds, sample_seconds=seconds / 3, cold_start=not no_cold_start,
                    log=lambda line: click.echo(line, err=True))
     click.echo(json.dumps(report, indent=2) if as_json else b.render(report))
 

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from .errors import UserError
-from .sysimage import synthetic_text
+from .workload import synthetic_text
 
 _CONFIG = """\
 [data]

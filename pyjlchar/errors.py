@@ -15,5 +15,22 @@ class JuliaError(Exception):
         self.backtrace = backtrace
 
 
+class Interrupted(KeyboardInterrupt):
+    """A Julia call stopped by a signal: SIGINT (Ctrl-C), SIGTERM (kill, systemd, schedulers) or
+    SIGHUP (the terminal went away). Julia ran its clean-up first (a run saves a checkpoint)."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+    @property
+    def what(self) -> str:
+        return {2: "interrupted", 15: "terminated (SIGTERM)", 1: "hung up (SIGHUP)"}.get(self.signum, "stopped")
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum  # what the shell reports for a process that signal ended
+
+
 class MXError(JuliaError):
     """libmxnet reported an error (its MXGetLastError text)."""

@@ -8,10 +8,13 @@ The embedded starter uses pyjlchar's own system image when one is built for thes
 (pyjlchar/sysimage.py; PYJLCHAR_SYSIMAGE=off never does), else Julia's.
 
 Either way, calls then go through one C entry point of the Julia side (julia/src/bridge.jl):
-a JSON request plus a table of array pointers in, a JSON reply plus a table of array pointers
-out, and a callback for progress events, which is also how Ctrl-C reaches a long Julia call.
-PYJLCHAR_EVENT_LOG=FILE appends each event to FILE as a JSON line with its wall-clock "time"
-(pyjlchar/coldstart.py times the first training batch by it).
+a JSON request plus a table of array pointers in (protocol.py), a JSON reply plus a table of
+array pointers out, and a callback for progress events, which is also how Ctrl-C reaches a
+long Julia call. PYJLCHAR_EVENT_LOG=FILE appends each event to FILE as a JSON line with its
+wall-clock "time" (pyjlchar/coldstart.py times the first training batch by it).
+
+`python -m pyjlchar.julia [julia args...]` (the scripts/julia wrapper) runs Julia as a program
+with the same project, depot, libraries and image.
 """
 from __future__ import annotations
 
@@ -21,16 +24,17 @@ import importlib.util
 import json
 import os
 import signal
+import sys
 import threading
 import time
 from contextlib import contextmanager
-from pathlib import PurePath
 from typing import Any, Callable
 
 import numpy as np
 
 from . import runtime, sysimage
-from .errors import JuliaError, MXError, UserError
+from .errors import Interrupted, JuliaError, MXError, UserError
+from .protocol import DTYPES, decode, encode_request
 
 
 class _ArrayDesc(ctypes.Structure):
@@ -46,7 +50,6 @@ class _Reply(ctypes.Structure):
 _CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_int64)
 _ENTRY = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_char_p, ctypes.c_int64, ctypes.POINTER(_ArrayDesc),
                           ctypes.c_int64, _CALLBACK, ctypes.POINTER(_Reply))
-_DTYPES = [np.dtype(t) for t in ("float32", "float64", "int32", "int64", "uint8")]  # bridge.jl's order
 
 EventHandler = Callable[[dict], None]
 
@@ -57,7 +60,7 @@ class _JuliaOwned:
     def __init__(self, desc: _ArrayDesc, released: list):
         shape = tuple(desc.dims[i] for i in range(desc.ndim))
         self.__array_interface__ = {"data": (desc.data, False), "shape": shape,
-                                    "typestr": _DTYPES[desc.dtype].str, "version": 3}
+                                    "typestr": DTYPES[desc.dtype].str, "version": 3}
         self._id, self._released = desc.id, released
 
     def __del__(self):
@@ -75,7 +78,7 @@ class Julia:
         self._lock = threading.Lock()
         self._released: list[int] = []
         self._handler: EventHandler | None = None
-        self._interrupted = False
+        self._stop_signal = 0  # the signal that asked the running call to stop, 0 if none
         self._callback_error: BaseException | None = None
         self._callback = _CALLBACK(self._on_event)  # kept referenced: Julia holds its address
         self._entry: Any = None
@@ -89,7 +92,8 @@ class Julia:
         Arguments and results: None, bool, int, float, str, lists/tuples, dicts with str keys,
         and numpy arrays (float32/64, int32/64, uint8), which are shared, not copied: a C-order
         array of shape (a, b) is a Julia array of size (b, a). `on_event` receives each progress
-        event Julia emits. Ctrl-C asks Julia to stop at its next event; KeyboardInterrupt follows.
+        event Julia emits. Ctrl-C, SIGTERM or SIGHUP ask Julia to stop at its next event;
+        `errors.Interrupted` (a KeyboardInterrupt) follows, once Julia has cleaned up.
         """
         if threading.get_ident() != self._thread:
             raise RuntimeError("Julia can only be called from the thread that started it")
@@ -99,32 +103,32 @@ class Julia:
             table = (_ArrayDesc * max(1, len(arrays)))()
             for desc, arr in zip(table, arrays):
                 desc.data = arr.ctypes.data
-                desc.dtype = _DTYPES.index(arr.dtype)
+                desc.dtype = DTYPES.index(arr.dtype)
                 desc.ndim = arr.ndim
                 desc.dims[:arr.ndim] = arr.shape
             reply = _Reply()
-            self._handler, self._interrupted, self._callback_error = on_event, False, None
+            self._handler, self._stop_signal, self._callback_error = on_event, 0, None
             try:
-                with self._sigint_requests_stop():
+                with self._signals_request_stop():
                     self._entry(payload, len(payload), table, len(arrays), self._callback, ctypes.byref(reply))
             finally:
                 self._handler = None
             answer = json.loads(ctypes.string_at(reply.json, reply.json_len))
             out = [np.asarray(_JuliaOwned(reply.arrays[i], self._released)) if reply.arrays[i].data
-                   else np.zeros(tuple(reply.arrays[i].dims[:reply.arrays[i].ndim]), _DTYPES[reply.arrays[i].dtype])
+                   else np.zeros(tuple(reply.arrays[i].dims[:reply.arrays[i].ndim]), DTYPES[reply.arrays[i].dtype])
                    for i in range(reply.n_arrays)]
         if self._callback_error is not None:
             raise self._callback_error
         if "error" in answer:
             err = answer["error"]
             if err["type"] == "interrupted":
-                raise KeyboardInterrupt
+                raise Interrupted(self._stop_signal or signal.SIGINT)
             if err["type"] == "UserError":
                 raise UserError(err["message"])
             raise (MXError if err["type"] == "MXError" else JuliaError)(err["type"], err["message"], err["backtrace"])
-        if self._interrupted:
-            raise KeyboardInterrupt
-        return _decode(answer["value"], out)
+        if self._stop_signal:
+            raise Interrupted(self._stop_signal)
+        return decode(answer["value"], out)
 
     def eval(self, code: str):
         """Runs Julia code in Main; returns the value of its last expression."""
@@ -144,67 +148,29 @@ class Julia:
                     self._event_log.write(json.dumps({"time": time.time(), **event}) + "\n")
                 if self._handler is not None:
                     self._handler(event)
-            return int(self._interrupted)
+            return int(self._stop_signal != 0)
         except BaseException as e:  # noqa: BLE001 - reported after the call
             self._callback_error = self._callback_error or e
             return 1
 
     @contextmanager
-    def _sigint_requests_stop(self):
+    def _signals_request_stop(self):
+        """While a call runs, SIGINT, SIGTERM and SIGHUP ask Julia to stop (and clean up) instead
+        of killing the process: a training run then saves its checkpoint as for Ctrl-C."""
         if threading.current_thread() is not threading.main_thread():
             yield
             return
 
         def request_stop(signum, frame):
-            self._interrupted = True
+            self._stop_signal = self._stop_signal or signum
 
-        previous = signal.signal(signal.SIGINT, request_stop)
+        wanted = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+        previous = {signum: signal.signal(signum, request_stop) for signum in wanted}
         try:
             yield
         finally:
-            signal.signal(signal.SIGINT, previous)
-
-
-def encode_request(fn: str, args, kwargs: dict, arrays: list, free=(), backtrace: bool = False) -> bytes:
-    """The JSON request bridge.jl's entry point takes; numpy arrays go to `arrays`, by pointer."""
-    return json.dumps({"fn": fn, "args": _encode(list(args), arrays), "kwargs": _encode(kwargs, arrays),
-                       "free": list(free), "backtrace": backtrace}).encode()
-
-
-def _encode(value, arrays: list):
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, PurePath):
-        return str(value)
-    if isinstance(value, np.ndarray):
-        if value.dtype not in _DTYPES:
-            raise TypeError(f"arrays of {value.dtype} cannot go to Julia; use one of "
-                            + ", ".join(map(str, _DTYPES)))
-        if value.ndim == 0:
-            return value.item()
-        if value.ndim > 8:
-            raise TypeError("arrays of more than 8 dimensions cannot go to Julia")
-        arrays.append(np.ascontiguousarray(value))  # a copy only if it was not C-contiguous
-        return {"$array": len(arrays) - 1}
-    if isinstance(value, (list, tuple)):
-        return [_encode(v, arrays) for v in value]
-    if isinstance(value, dict):
-        if not all(isinstance(k, str) for k in value):
-            raise TypeError("dicts sent to Julia need str keys")
-        return {k: _encode(v, arrays) for k, v in value.items()}
-    raise TypeError(f"cannot send {type(value).__name__} to Julia")
-
-
-def _decode(value, arrays: list):
-    if isinstance(value, list):
-        return [_decode(v, arrays) for v in value]
-    if isinstance(value, dict):
-        if len(value) == 1 and "$array" in value:
-            return arrays[value["$array"]]
-        return {k: _decode(v, arrays) for k, v in value.items()}
-    return value
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
 
 
 # -- starting -------------------------------------------------------------------------------
@@ -212,12 +178,18 @@ _julia: Julia | None = None
 debug_default = False
 
 
-def get() -> Julia:
-    """The process's Julia, started (once) on first use."""
+def get(devices: list | None = None) -> Julia:
+    """The process's Julia, started (once) on first use; `devices` (["cpu", 0]-style pairs),
+    those of the first call, choose libmxnet's engine as it starts (runtime.engine_for)."""
     global _julia
     if _julia is None:
-        _julia = _start()
+        _julia = _start(devices)
     return _julia
+
+
+def run(call, on_event: EventHandler | None = None):
+    """Runs a charlstm.Call: its Julia command with its keywords, on its devices."""
+    return get(call.devices).call(call.fn, on_event=on_event, **call.kwargs)
 
 
 def choose_starter(info: runtime.JuliaInfo) -> tuple[str, str]:
@@ -238,14 +210,14 @@ def choose_starter(info: runtime.JuliaInfo) -> tuple[str, str]:
     return "embedded", why
 
 
-def _start() -> Julia:
+def _start(devices: list | None) -> Julia:
     info = runtime.julia_info()
     starter, reason = choose_starter(info)
     # Julia reads these when it starts, and the processes it spawns (precompilation) inherit them.
-    os.environ.update(runtime.julia_environment(info))
-    # libgcc_s global before anything C++ (PLATFORM.md): else exceptions thrown inside libmxnet
-    # abort the process. Then libmxnet here first: a broken one is one clear error, not a
-    # failed precompile.
+    os.environ.update(runtime.julia_environment(info, devices))
+    # libgcc_s global before anything C++: else C++ exceptions thrown inside libmxnet abort the
+    # process that Python, Julia and libmxnet share. Then libmxnet here first: a broken one is
+    # one clear error, not a failed precompile.
     ctypes.CDLL("libgcc_s.so.1", mode=ctypes.RTLD_GLOBAL)
     try:
         ctypes.CDLL(os.environ["MXNET_LIBRARY_PATH"], mode=ctypes.RTLD_GLOBAL)
@@ -275,8 +247,8 @@ def _start_juliacall(info: runtime.JuliaInfo, reason: str) -> Julia:
 
 
 def _start_embedded(info: runtime.JuliaInfo, reason: str) -> Julia:
-    # The load order matters (PLATFORM.md): the private libunwind before libjulia; libjulia
-    # global for ccall(:jl_*).
+    # The load order matters: the private libunwind before libjulia (else Julia 1.5 loads the
+    # system's, on which it crashes); libjulia global, for ccall(:jl_*).
     if info.needs_old_libunwind:
         ctypes.CDLL(str(runtime.libunwind_dir() / "libunwind.so.8"), mode=ctypes.RTLD_GLOBAL)
     lib = ctypes.CDLL(info.libjulia, mode=ctypes.RTLD_GLOBAL)
@@ -304,3 +276,20 @@ def _start_embedded(info: runtime.JuliaInfo, reason: str) -> Julia:
     julia = Julia("embedded", reason, info, image_reason)
     julia._entry = _ENTRY(lib.jl_unbox_int64(lib.jl_eval_string(b"PyJLChar.Bridge.entry_pointer()")))
     return julia
+
+
+def main(argv: list[str]) -> None:
+    """`python -m pyjlchar.julia [julia args...]`: runs Julia with the project's settings, on
+    pyjlchar's system image when one is built for these sources and no image is given."""
+    info = runtime.julia_info()
+    env = {**os.environ, **runtime.julia_environment(info, None)}
+    given = any(a.startswith("-J") or a == "--sysimage" or a.startswith("--sysimage=") for a in argv)
+    image = [] if given else [f"--sysimage={sysimage.choose(info)[0]}"]
+    os.execve(info.executable, [info.executable, "--startup-file=no", *image, *argv], env)
+
+
+if __name__ == "__main__":
+    try:
+        main(sys.argv[1:])
+    except UserError as e:
+        sys.exit(f"error: {e}")

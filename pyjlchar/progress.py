@@ -24,10 +24,13 @@ class Reporter:
         self.stream = stream or sys.stderr
         self.live = self.stream.isatty() if live is None else live
         self._bar_shown = False
+        self.checkpoints: list[str] = []  # the checkpoints saved so far, as Julia reported them
 
     def __call__(self, event: dict) -> None:
         kind = event["event"]
-        if kind == "log":
+        if kind == "checkpoint":
+            self.checkpoints.append(event["path"])
+        elif kind == "log":
             self._clear()
             prefix = "" if event.get("level", "info") == "info" else f"{event['level']}: "
             print(prefix + event["message"], file=self.stream, flush=True)

@@ -1,6 +1,6 @@
 """Where things are: the checkout, the cache, Julia, libmxnet, and the environment Julia needs.
 
-The embedded bridge and `python -m pyjlchar.runtime` (the `scripts/julia` wrapper) both take
+The embedded bridge and `python -m pyjlchar.julia` (the `scripts/julia` wrapper) both take
 their settings from here, so Julia run either way sees the same project, depot and libraries.
 """
 from __future__ import annotations
@@ -10,19 +10,30 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import UserError
 
-ROOT = Path(__file__).resolve().parent.parent
-MXNET_HINT = "install the mxnet wheel (pip install --no-deps mxnet==1.9.1) or set MXNET_LIBRARY_PATH"
+PACKAGE = Path(__file__).resolve().parent
+# What pyjlchar runs in Julia (julia/, Project.toml, Manifest.toml) and its shipped configs: an
+# installed wheel carries them in pyjlchar/_share (setup.py), a checkout has them at its top.
+INSTALLED = (PACKAGE / "_share").is_dir()
+ROOT = PACKAGE / "_share" if INSTALLED else PACKAGE.parent
+SETUP_HINT = "run `pyjlchar setup`"
+MXNET_HINT = f"{SETUP_HINT} (it installs the mxnet wheel), or set MXNET_LIBRARY_PATH to a libmxnet.so"
 
 
 def cache_dir() -> Path:
-    """The project's cache (Julia depot, libunwind, corpora): PYJLCHAR_CACHE or ./.cache."""
-    return Path(os.environ.get("PYJLCHAR_CACHE") or ROOT / ".cache")
+    """Per-machine state (Julia depot, libunwind, system image, corpora): $PYJLCHAR_CACHE, else
+    the checkout's .cache, else the user's cache folder (~/.cache/pyjlchar on Linux)."""
+    if os.environ.get("PYJLCHAR_CACHE"):
+        return Path(os.environ["PYJLCHAR_CACHE"])
+    if not INSTALLED:
+        return ROOT / ".cache"
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("pyjlchar"))
 
 
 def libunwind_dir() -> Path:
@@ -33,8 +44,8 @@ def julia_executable() -> str:
     """$JULIA, else `julia` on PATH."""
     exe = os.environ.get("JULIA") or shutil.which("julia")
     if not exe or not shutil.which(exe):
-        raise UserError("Julia was not found: run scripts/test or scripts/main once to install it, "
-                        "or set JULIA=/path/to/julia (Julia >= 1.5)")
+        raise UserError(f"Julia was not found: {SETUP_HINT} (on Debian it installs Julia 1.5.3), or install "
+                        "Julia >= 1.5 and set JULIA=/path/to/julia")
     return shutil.which(exe)
 
 
@@ -48,7 +59,7 @@ class JuliaInfo:
 
     @property
     def needs_old_libunwind(self) -> bool:
-        # Julia 1.5 crashes on exceptions with bookworm's libunwind 1.6 (PLATFORM.md).
+        # Julia 1.5 crashes on many exceptions with Debian 12's libunwind 1.6; 1.3.2 works.
         return self.version.startswith("1.5.")
 
 
@@ -111,9 +122,23 @@ def libmxnet_path() -> Path:
     raise UserError(f"libmxnet was not found: {MXNET_HINT}")
 
 
-def julia_environment(info: JuliaInfo) -> dict:
-    """Environment variables for Julia, embedded or as a child process."""
+def engine_for(devices: list | None) -> str:
+    """libmxnet's engine for work on `devices`: one CPU device (or none) runs best on the naive
+    engine, which runs each operator in the calling thread, where the threaded engine hands
+    every operator to a worker, which costs more than the small operators of a sampling step
+    take. Several devices, or a GPU, keep the threaded engine, which runs them side by side.
+    MXNET_ENGINE_TYPE overrides."""
+    chosen = os.environ.get("MXNET_ENGINE_TYPE")
+    if chosen:
+        return chosen
+    return "NaiveEngine" if not devices or [list(d) for d in devices] == [["cpu", 0]] else "ThreadedEnginePerDevice"
+
+
+def julia_environment(info: JuliaInfo, devices: list | None) -> dict:
+    """Environment variables for Julia, embedded or as a child process, whose first work runs on
+    `devices` (libmxnet reads its engine once, when it starts)."""
     env = {
+        "MXNET_ENGINE_TYPE": engine_for(devices),
         "JULIA_PROJECT": str(ROOT),
         "JULIA_LOAD_PATH": "@" + os.pathsep + "@stdlib",
         "JULIA_DEPOT_PATH": str(cache_dir() / "julia-depot"),
@@ -127,28 +152,8 @@ def julia_environment(info: JuliaInfo) -> dict:
     }
     if info.needs_old_libunwind:
         if not (libunwind_dir() / "libunwind.so.8").exists():
-            raise UserError("Julia 1.5 needs the private libunwind 1.3.2, which is missing: run scripts/test "
-                            "or scripts/main once to fetch it")
+            raise UserError(f"Julia 1.5 needs the private libunwind 1.3.2, which is missing: {SETUP_HINT} "
+                            "to fetch it")
         env["LD_LIBRARY_PATH"] = os.environ.get("LD_LIBRARY_PATH", "")
         prepend_libunwind(env)
     return env
-
-
-def main(argv: list[str]) -> None:
-    """`python -m pyjlchar.runtime [julia args...]`: runs Julia with the project's settings, on
-    pyjlchar's system image when one is built for these sources and no image is given."""
-    from . import sysimage
-
-    info = julia_info()
-    env = dict(os.environ)
-    env.update(julia_environment(info))
-    given = any(a.startswith("-J") or a == "--sysimage" or a.startswith("--sysimage=") for a in argv)
-    image = [] if given else [f"--sysimage={sysimage.choose(info)[0]}"]
-    os.execve(info.executable, [info.executable, "--startup-file=no", *image, *argv], env)
-
-
-if __name__ == "__main__":
-    try:
-        main(sys.argv[1:])
-    except UserError as e:
-        sys.exit(f"error: {e}")

@@ -3,15 +3,16 @@
 Julia 1.5 saves no native code for packages, so every process compiled what it ran: about ten
 seconds before the first sample. `build()` makes a system image the way PackageCompiler does:
 Julia, started in output mode on its own image, loads PyJLChar and replays the bridge requests
-that the CLI's own functions make for a tiny run (julia/precompile/workload.jl); everything it
-compiled is written as an object file, which `ld` links into a shared library.
+that the commands make for a tiny run (workload.py writes them, julia/precompile/workload.jl
+replays them); everything it compiled is written as an object file, which `ld` links into a
+shared library.
 
 The image is cached under a key hashed from everything baked into it (the Julia sources and
 environment, Julia's own image, libmxnet, the CPU the code was compiled for), so `choose()`
 only ever picks an image made from what is on disk now, and Julia's own image otherwise.
 PYJLCHAR_SYSIMAGE=off never uses (nor builds) it.
 
-`python -m pyjlchar.sysimage build|status` (scripts/setup.sh builds it when missing or stale).
+`python -m pyjlchar.sysimage build|status`; `pyjlchar setup` builds it when missing or stale.
 """
 from __future__ import annotations
 
@@ -20,7 +21,6 @@ import hashlib
 import json
 import os
 import platform
-import random
 import shutil
 import subprocess
 import sys
@@ -29,7 +29,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from . import runtime
+from . import runtime, workload
 from .errors import UserError
 
 # Bump when the build itself changes what goes into an image.
@@ -101,7 +101,7 @@ def choose(info: runtime.JuliaInfo) -> tuple[str, str]:
     stale = any(image_dir().glob("pyjlchar-*.so"))
     why = ("the one built is stale (the Julia sources, Julia or libmxnet changed since)" if stale
            else "none is built yet")
-    return info.sysimage, f"Julia's own image: {why}; scripts/setup.sh builds it (python -m pyjlchar.sysimage build)"
+    return info.sysimage, f"Julia's own image: {why}; `pyjlchar setup` builds it"
 
 
 def status(info: runtime.JuliaInfo) -> dict:
@@ -113,66 +113,6 @@ def status(info: runtime.JuliaInfo) -> dict:
     except (OSError, ValueError):
         pass
     return report
-
-
-def synthetic_text(n_chars: int, seed: int = 1) -> str:
-    """Play-like text (speakers' lines of random words) for tiny runs, the same for the same seed."""
-    rng = random.Random(seed)
-    words = ("the and my lord thou art not what shall we do good sir king come hence "
-             "speak love night upon her his heart death o may well").split()
-    parts, size = [], 0
-    while size < n_chars:
-        speaker = rng.choice(("ROMEO", "JULIET", "KING", "Nurse", "First Citizen"))
-        sentence = " ".join(rng.choice(words) for _ in range(rng.randint(3, 12)))
-        parts.append(f"{speaker}:\n{sentence.capitalize()}{rng.choice('.,;!?')}\n\n")
-        size += len(parts[-1])
-    return "".join(parts)[:n_chars]
-
-
-class _Recorder:
-    """Stands in for the started Julia while the CLI's functions run, keeping their requests."""
-
-    def __init__(self):
-        self.lines: list[str] = []
-        self.expect = "ok"
-
-    def call(self, fn: str, *args, on_event=None, **kwargs):
-        from . import julia
-
-        self.lines.append(f"{self.expect} {julia.encode_request(fn, args, kwargs, []).decode()}")
-
-
-def write_requests(work: Path) -> Path:
-    """The requests of a tiny run (train and sample with either cell, resume, eval, visualize,
-    doctor, and a call failing with a UserError) as the CLI's own functions make them, one per
-    line, each after the outcome expected ("ok" or "error")."""
-    from . import charlstm, config, julia, visualize
-
-    corpus = work / "corpus.txt"
-    corpus.write_text(synthetic_text(12_000), encoding="utf-8")
-    tiny = {"data.corpus": str(corpus), "model.name": "workload", "model.hidden": 16, "model.embed": 16,
-            "train.epochs": 1, "train.checkpoint_dir": str(work / "run"), "sample.length": 20}
-    settings = config.load_config(None, tiny)
-    fused = {**tiny, "model.cell": "fused", "train.checkpoint_dir": str(work / "fused")}
-    params = work / "run" / "workload-0001.params"
-    recorder = _Recorder()
-    started, julia._julia = julia._julia, recorder
-    try:
-        charlstm.run_training(settings, resume=False, on_event=None)
-        charlstm.run_training(config.load_config(None, fused), resume=False, on_event=None)
-        charlstm.run_training(config.load_config(None, {**tiny, "train.epochs": 2}), resume=True, on_event=None)
-        charlstm.sample_texts(params, settings, seed=1)
-        charlstm.sample_texts(params, settings, seed=1, cell="fused")
-        charlstm.evaluate_text(params, str(corpus), settings)
-        visualize.lstm_graph(layers=1, steps=2, hidden=256, embed=256, vocab=65, dropout=0.0, batch=1)
-        recorder.call("PyJLChar.system_info")
-        recorder.expect = "error"
-        charlstm.sample_texts(params, config.load_config(None, {**tiny, "sample.start": "\u2603"}), seed=1)
-    finally:
-        julia._julia = started
-    requests = work / "requests.txt"
-    requests.write_text("\n".join(recorder.lines) + "\n", encoding="utf-8")
-    return requests
 
 
 def _say(text: str) -> None:
@@ -221,7 +161,7 @@ def build() -> Path:
         if linker is None:
             raise UserError("building the system image needs the linker `ld`: install binutils "
                             "(apt-get install binutils), or set PYJLCHAR_SYSIMAGE=off to do without it")
-        env = {**os.environ, **runtime.julia_environment(info)}
+        env = {**os.environ, **runtime.julia_environment(info, None)}
         for leftover in image_dir().glob("build-*"):  # of a build that was killed
             shutil.rmtree(leftover, ignore_errors=True)
         work = Path(tempfile.mkdtemp(prefix="build-", dir=image_dir()))
@@ -238,7 +178,7 @@ def build() -> Path:
                     raise UserError("the Julia sources changed while the image was being built: build it again")
 
             _run([info.executable, "--startup-file=no", "--history-file=no", f"--sysimage={info.sysimage}",
-                  "--sysimage-native-code=yes", f"--output-o={obj}", str(WORKLOAD), str(write_requests(work))],
+                  "--sysimage-native-code=yes", f"--output-o={obj}", str(WORKLOAD), str(workload.write_requests(work))],
                  env, "Julia's output run", log, check_sources)
             failures = [line for line in log.read_text(errors="replace").splitlines()
                         if line.startswith("workload: ") and "unexpectedly" in line]

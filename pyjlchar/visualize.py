@@ -1,6 +1,6 @@
-"""Graphviz drawings of the unrolled char-lstm, in the look of MXNet.jl's `to_graphviz`.
+"""Graphviz drawings of the char-lstm, in the look of MXNet.jl's `to_graphviz`.
 
-Julia builds the graph (`PyJLChar.lstm_graph`) and infers the shape of every node output;
+Julia builds the graph (charlstm.graph's call) and infers the shape of every node output;
 this module turns libmxnet's JSON into DOT. The DOT depends only on the arguments: nodes and
 edges follow the JSON's node order, and parameters are sorted by name.
 """
@@ -29,16 +29,6 @@ COLORS = {
 EDGE_COLOR = "#737373"
 
 
-def lstm_graph(*, layers: int, steps: int, hidden: int, embed: int, vocab: int, dropout: float,
-               batch: int) -> dict:
-    """The unrolled LSTM (final states as outputs) from Julia: its JSON, the libmxnet shapes of
-    every node output, and the role (data, label, state) of each input variable."""
-    from . import julia
-
-    return julia.get().call("PyJLChar.lstm_graph", layers=layers, steps=steps, hidden=hidden,
-                            embed=embed, vocab=vocab, dropout=dropout, batch=batch)
-
-
 def default_title(layers: int, steps: int) -> str:
     return f"char-lstm: {_count(layers, 'layer')}, {_count(steps, 'step')}"
 
@@ -48,7 +38,7 @@ def _count(n: int, noun: str) -> str:
 
 
 def to_dot(graph: dict, *, title: str, show_params: bool = False) -> str:
-    """DOT for `lstm_graph`'s result. Ops are boxes labelled name, op and parameters; edges run
+    """DOT for the graph Julia returns ("json", "shapes", "inputs"). Ops are boxes labelled name, op and parameters; edges run
     from consumer back to producer (so data flows upwards), labelled with the producer's shape.
     Variables are left out, except the graph's outputs and, with `show_params`, the weights and
     initial states."""

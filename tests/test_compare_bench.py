@@ -126,7 +126,7 @@ def small_corpus(tmp_path):
     from pyjlchar import corpus
 
     path = tmp_path / "small.txt"
-    path.write_text(corpus.read_corpus(corpus.corpus_path("shakespeare"))[:60000], encoding="utf-8")
+    path.write_text(corpus.corpus_path("shakespeare").read_text(encoding="utf-8")[:60000], encoding="utf-8")
     return path
 
 

@@ -37,7 +37,7 @@ def test_defaults_are_the_originals_settings():
     assert config["train"]["epochs"] == 21 and config["train"]["learning_rate"] == 0.01
     assert config["train"]["grad_clip"] == 1.0 and config["train"]["weight_decay"] == 1e-5
     assert config["data"] == {"corpus": "shakespeare", "train_ratio": 0.9}
-    assert config["sample"]["num_samples"] == 10 and config["sample"]["start"] == "a"
+    assert config["sample"]["num_samples"] == 10 and config["sample"]["prime"] == "a"
 
 
 def test_returned_config_is_a_copy():
@@ -63,7 +63,7 @@ def test_file_then_overrides(tmp_path):
 @pytest.mark.parametrize("section, key, value", [
     ("train", "grad_clip", 0), ("train", "weight_decay", 0), ("model", "dropout", 0.5),
     ("sample", "temperature", 0), ("sample", "top_k", 5), ("train", "optimizer", "sgd"),
-    ("model", "cell", "fused"), ("model", "name", "my-model_2"), ("sample", "start", "ROMEO: é"),
+    ("model", "cell", "fused"), ("model", "name", "my-model_2"), ("sample", "prime", "ROMEO: é"),
     ("train", "context", "cpu:0,1"), ("data", "corpus", "texts/mine.txt"), ("train", "seed", 0),
 ])
 def test_edge_values_are_accepted(tmp_path, section, key, value):
@@ -82,13 +82,13 @@ BAD_VALUES = [
     ("sample", "top_k", -1), ("train", "seed", -1), ("train", "seed", 2**31),
     ("train", "optimizer", "rmsprop"), ("model", "cell", "gru"),
     ("model", "name", "a/b"), ("model", "name", ""), ("model", "name", "my model"),
-    ("sample", "start", ""), ("data", "corpus", ""), ("train", "checkpoint_dir", ""),
+    ("sample", "prime", ""), ("data", "corpus", ""), ("train", "checkpoint_dir", ""),
     ("train", "context", "tpu"), ("train", "context", "gpu:"), ("train", "context", "gpu:0,0"),
     ("train", "context", "cpu:a"), ("train", "context", "GPU"),
     # wrong types: a float for an int, strings for numbers, booleans for anything
     ("train", "epochs", 2.5), ("train", "epochs", "21"), ("train", "epochs", True),
     ("train", "learning_rate", True), ("train", "learning_rate", "0.01"), ("data", "corpus", 5),
-    ("sample", "start", False),
+    ("sample", "prime", False),
 ]
 
 
@@ -161,7 +161,7 @@ def test_invalid_toml_reports_the_line(tmp_path):
 
 def test_non_utf8_config_reports_the_offset(tmp_path):
     path = tmp_path / "latin1.toml"
-    path.write_bytes('[sample]\nstart = "é"\n'.encode("latin-1"))
+    path.write_bytes('[sample]\nprime = "é"\n'.encode("latin-1"))
     assert "is not UTF-8 (bad byte at offset 18)" in user_error(str(path))
 
 

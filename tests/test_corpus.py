@@ -3,24 +3,22 @@ import re
 
 import pytest
 
-from pyjlchar.corpus import SHAKESPEARE_PLAYS, check_corpus, corpus_path, read_corpus
+from pyjlchar.corpus import SHAKESPEARE_PLAYS, check_file, corpus_path
 from pyjlchar.errors import UserError
 
 
 def corpus_error(path) -> str:
     with pytest.raises(UserError) as caught:
-        check_corpus(path)
+        check_file(path)
     message = str(caught.value)
     assert "\n" not in message and str(path) in message
     return message
 
 
-def test_utf8_text_with_non_ascii_is_accepted(tmp_path):
+def test_a_text_file_passes(tmp_path):
     path = tmp_path / "poem.txt"
-    text = "Ünïcödé — ça va? 日本語\nline two ✓\n"
-    path.write_text(text, encoding="utf-8")
-    assert check_corpus(path) == len(text)
-    assert read_corpus(path) == text
+    path.write_text("Ünïcödé — ça va? 日本語\n", encoding="utf-8")
+    assert check_file(path) == path   # its content is Julia's to read and check (julia/test)
 
 
 def test_missing_file(tmp_path):
@@ -38,16 +36,10 @@ def test_empty_file(tmp_path):
     assert "is empty" in corpus_error(path)
 
 
-def test_binary_file(tmp_path):
-    path = tmp_path / "data.bin"
-    path.write_bytes(b"abc\x00\x01\x02")
-    assert "looks binary (NUL byte at offset 3)" in corpus_error(path)
-
-
-def test_non_utf8_file_names_the_offset(tmp_path):
-    path = tmp_path / "latin1.txt"
-    path.write_bytes("naïve".encode("latin-1"))
-    assert "is not UTF-8 (byte 0xef at offset 2)" in corpus_error(path)
+def test_a_pipe_is_refused_without_waiting_for_a_writer(tmp_path):
+    fifo = tmp_path / "corpus.fifo"
+    os.mkfifo(fifo)
+    assert "is not a regular file" in corpus_error(fifo)
 
 
 def test_other_names_are_paths(tmp_path):
@@ -76,7 +68,7 @@ def test_shakespeare_is_built_once_then_reused(fresh_cache, capfd):
 
 
 def test_shakespeare_is_the_chosen_complete_plays(fresh_cache):
-    text = read_corpus(corpus_path("shakespeare"))
+    text = corpus_path("shakespeare").read_text(encoding="utf-8")
     assert 1_000_000 <= len(text) <= 1_300_000
     assert text.startswith("THE TRAGEDY OF CORIOLANUS\n")
     assert text.endswith("'Tis a wonder, by your leave, she will be tam'd so.\n\n[Exeunt.]\n")
@@ -89,14 +81,14 @@ def test_shakespeare_is_the_chosen_complete_plays(fresh_cache):
 
 def test_corpora_hold_no_gutenberg_boilerplate(fresh_cache):
     for name in ("shakespeare", "shakespeare-full"):
-        text = read_corpus(corpus_path(name))
+        text = corpus_path(name).read_text(encoding="utf-8")
         assert "\r" not in text and " \n" not in text
         assert not re.search(r"gutenberg|\betext\b|\*\*\*|copyright|licen[cs]e agreement", text, re.IGNORECASE)
 
 
 def test_shakespeare_full_is_every_work(fresh_cache):
-    full = read_corpus(corpus_path("shakespeare-full"))
-    assert len(full) > 4 * check_corpus(corpus_path("shakespeare"))
+    full = corpus_path("shakespeare-full").read_text(encoding="utf-8")
+    assert len(full) > 4 * len(corpus_path("shakespeare").read_text(encoding="utf-8"))
     for title in ("HAMLET, PRINCE OF DENMARK", "THE SONNETS", "THE RAPE OF LUCRECE", "THE TEMPEST"):
         assert title in full
     assert full.count("THE TRAGEDY OF CORIOLANUS\n") == 1  # no First-Folio duplicates

@@ -54,9 +54,12 @@ function load_params(path)
                                               "value" => carried(copy(arr))) for (name, arr) in entries))
 end
 
-function describe(sym, n_layer, seq_len, hidden, n_class, batch)
-    inputs = Dict([PyJLChar.lstm_data_shapes(:ptb, seq_len, n_layer, hidden, n_class, batch);
-                   PyJLChar.lstm_label_shapes(:ptb, seq_len, batch)])
+spec(layers, hidden, embed, n_class) =
+    PyJLChar.ModelSpec(; name = :ptb, layers, hidden, embed, n_class, dropout = 0.0, cell = :lstm)
+
+function describe(sym, layers, seq_len, hidden, n_class, batch)
+    s = spec(layers, hidden, 1, n_class)   # the embedding's size is not an input's
+    inputs = Dict([PyJLChar.lstm_data_shapes(s, seq_len, batch); PyJLChar.lstm_label_shapes(s, seq_len, batch)])
     arg_sizes, out_sizes, aux_sizes = mx.infer_shape(sym, inputs)
     return Dict("arguments" => string.(mx.list_arguments(sym)), "outputs" => string.(mx.list_outputs(sym)),
                 "aux" => string.(mx.list_auxiliary_states(sym)),
@@ -65,14 +68,14 @@ function describe(sym, n_layer, seq_len, hidden, n_class, batch)
                 "aux_sizes" => Tuple.(aux_sizes), "json" => mx.to_json(sym))
 end
 
-function save_lstm(path, n_layer, seq_len, hidden, embed, n_class, batch; output_states = false)
-    sym = PyJLChar.LSTM(n_layer, seq_len, hidden, embed, n_class; name = :ptb, output_states = output_states)
+function save_lstm(path, layers, seq_len, hidden, embed, n_class, batch; output_states = false)
+    sym = PyJLChar.LSTM(spec(layers, hidden, embed, n_class), seq_len; output_states = output_states)
     mx.save(path, sym)
-    return describe(sym, n_layer, seq_len, hidden, n_class, batch)
+    return describe(sym, layers, seq_len, hidden, n_class, batch)
 end
 
-load_lstm(path, n_layer, seq_len, hidden, n_class, batch) =
-    describe(mx.load(path, mx.SymbolicNode), n_layer, seq_len, hidden, n_class, batch)
+load_lstm(path, layers, seq_len, hidden, n_class, batch) =
+    describe(mx.load(path, mx.SymbolicNode), layers, seq_len, hidden, n_class, batch)
 end
 '''
 
@@ -133,17 +136,17 @@ import json, sys
 import mxnet as mx
 sys.path.insert(0, sys.argv[1])
 from _mxnet_python_step import char_lstm, input_shapes
-n_layer, seq_len, hidden, embed, n_class, batch = json.loads(sys.argv[2])
+layers, seq_len, hidden, embed, n_class, batch = json.loads(sys.argv[2])
 described = []
 for path, output_states in zip(sys.argv[3:], [False, True]):
-    sym = char_lstm(n_layer, seq_len, hidden, embed, n_class, name="ptb", output_states=output_states)
+    sym = char_lstm(layers, seq_len, hidden, embed, n_class, name="ptb", output_states=output_states)
     sym.save(path)
-    data, label = input_shapes("ptb", seq_len, n_layer, hidden, n_class, batch)
+    data, label = input_shapes("ptb", seq_len, layers, hidden, n_class, batch)
     described.append(describe(sym, dict(data + label)))
 print(json.dumps(described))
 '''
 
-LSTM_DIMS = dict(n_layer=2, seq_len=3, hidden=16, embed=8, n_class=11, batch=4)
+LSTM_DIMS = dict(layers=2, seq_len=3, hidden=16, embed=8, n_class=11, batch=4)
 
 
 @pytest.fixture(scope="session")
@@ -271,7 +274,7 @@ def normalized_nodes(graph_json):
 def test_lstm_symbol_written_here_loads_in_apache_mxnet(interop, mxnet_python, tmp_path):
     d = LSTM_DIMS
     path = tmp_path / "lstm-symbol.json"
-    ours = interop.call("PyJLCharInterop.save_lstm", str(path), d["n_layer"], d["seq_len"], d["hidden"],
+    ours = interop.call("PyJLCharInterop.save_lstm", str(path), d["layers"], d["seq_len"], d["hidden"],
                         d["embed"], d["n_class"], d["batch"])
     assert "ptb_l2_h2h_weight" in ours["arguments"] and "ptb_data_3" in ours["arguments"]
     assert ours["outputs"] == ["ptb_softmax_1_output", "ptb_softmax_2_output", "ptb_softmax_3_output"]
@@ -288,16 +291,16 @@ def test_lstm_symbol_written_here_loads_in_apache_mxnet(interop, mxnet_python, t
 
 def test_lstm_symbol_written_by_apache_mxnet_loads_here(interop, mxnet_python, tmp_path):
     d = LSTM_DIMS
-    dims = [d["n_layer"], d["seq_len"], d["hidden"], d["embed"], d["n_class"], d["batch"]]
+    dims = [d["layers"], d["seq_len"], d["hidden"], d["embed"], d["n_class"], d["batch"]]
     paths = [tmp_path / "mx-lstm-symbol.json", tmp_path / "mx-lstm-states-symbol.json"]
     described = json.loads(in_mxnet(MXNET_SAVE_LSTM, ROOT / "bench", json.dumps(dims), *paths).stdout)
     for path, theirs, output_states in zip(paths, described, [False, True]):
-        ours = interop.call("PyJLCharInterop.load_lstm", str(path), d["n_layer"], d["seq_len"], d["hidden"],
+        ours = interop.call("PyJLCharInterop.load_lstm", str(path), d["layers"], d["seq_len"], d["hidden"],
                             d["n_class"], d["batch"])
         assert_same_description(ours, theirs)
         # The graph Apache MXNet's mx.sym built is the one PyJLChar.LSTM builds: the benchmark
         # (bench/mx_layer.py) compares like with like.
-        built_here = interop.call("PyJLCharInterop.save_lstm", str(tmp_path / "here.json"), d["n_layer"],
+        built_here = interop.call("PyJLCharInterop.save_lstm", str(tmp_path / "here.json"), d["layers"],
                                   d["seq_len"], d["hidden"], d["embed"], d["n_class"], d["batch"],
                                   output_states=output_states)
         assert normalized_nodes(built_here["json"]) == normalized_nodes(theirs["json"])

@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from pyjlchar import charlstm, julia
 from pyjlchar.cli import cli
-from pyjlchar.errors import UserError
-from pyjlchar.visualize import lstm_graph
+from pyjlchar.config import DEFAULTS
+from pyjlchar.errors import JuliaError
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -118,8 +119,10 @@ def test_shapes_match_libmxnets_inference_of_the_network(jl):
     # The inputs of SoftmaxOutput and BlockGrad have the shapes of the network's outputs.
     labels = edge_labels(visualize("--layers", "2", "--steps", "2", "--hidden", "48", "--batch", "5"))
     output_shapes = jl.eval("""
-        let lstm = PyJLChar.LSTM(2, 2, 48, 256, 65; output_states = true)
-            inputs = [PyJLChar.lstm_data_shapes(:ptb, 2, 2, 48, 65, 5); PyJLChar.lstm_label_shapes(:ptb, 2, 5)]
+        let spec = PyJLChar.ModelSpec(; name = :ptb, layers = 2, hidden = 48, embed = 256, n_class = 65,
+                                      dropout = 0.0, cell = :lstm),
+            lstm = PyJLChar.LSTM(spec, 2; output_states = true)
+            inputs = [PyJLChar.lstm_data_shapes(spec, 2, 5); PyJLChar.lstm_label_shapes(spec, 2, 5)]
             _, shapes, _ = PyJLChar.mx.infer_shape(lstm, Dict(inputs))
             Dict(replace(string(name), "_output" => "") => join(reverse(shape), "x")
                  for (name, shape) in zip(PyJLChar.mx.list_outputs(lstm), shapes))
@@ -156,11 +159,23 @@ def test_missing_dot_is_one_clear_sentence(tmp_path):
     assert "Traceback" not in done.stderr and not (tmp_path / "lstm.svg").exists()
 
 
-def test_julia_refuses_bad_sizes_for_callers_other_than_the_cli(jl):
-    with pytest.raises(UserError, match="must be positive integers"):
-        lstm_graph(layers=0, steps=2, hidden=8, embed=8, vocab=5, dropout=0, batch=1)
-    with pytest.raises(UserError, match=r"dropout must be in \[0, 1\)"):
-        lstm_graph(layers=1, steps=2, hidden=8, embed=8, vocab=5, dropout=1.0, batch=1)
+def test_fused_cell_draws_the_rnn_operator_from_the_same_model(jl):
+    layers, steps = 2, 3
+    graph = laid_out(visualize("--cell", "fused", "--layers", str(layers), "--steps", str(steps)))
+    ops = op_counts(graph)
+    assert ops["RNN"] == 1 and "SliceChannel" in ops and "Activation" not in ops
+    assert ops["FullyConnected"] == 2 and ops["SoftmaxOutput"] == 1 and ops["BlockGrad"] == 2 * layers
+    labels = edge_labels(visualize("--cell", "fused", "--layers", "2", "--steps", "3", "--batch", "4"))
+    assert labels[("ptb_time_major", "ptb_embed")] == "4x3x256"      # batch, time, embedding
+    assert labels[("ptb_batch_major", "ptb_lstm")] == "out0: 3x4x256"  # time-major, as the RNN runs
+    assert labels[("ptb_softmax", "ptb_pred")] == "4x3x65"
+
+
+def test_julia_refuses_an_invalid_model_for_callers_other_than_the_cli(jl):
+    # config.py and the CLI's options refuse these first; Julia's ModelSpec keeps the invariant.
+    for change in ({"layers": 0}, {"dropout": 1.0}, {"cell": "gru"}):
+        with pytest.raises(JuliaError, match="not a valid model"):
+            julia.run(charlstm.graph({**DEFAULTS["model"], **change}, vocab=5, steps=2, batch=1))
 
 
 @pytest.mark.parametrize("args, message", [

@@ -34,58 +34,51 @@ function Base.iterate(b::BudgetedBatches, (deadline, taken) = (time() + b.second
 end
 
 """
-    bench_train(corpus_file; cell="lstm", layers=2, hidden=256, embed=256, seq_len=32,
-                batch_size=32, train_ratio=0.9, seconds=60.0, warmup_batches=3,
-                validate=false, seed=42, learning_rate=0.01) -> Dict
+    bench_train(model, settings, corpus_file; seconds, warmup_batches=3, validate=false,
+                hooks=NO_HOOKS) -> Dict
 
-Trains the original's setup (ADAM, weight decay 1e-5, gradient clip 1, weights U(±0.1)) on
-the UTF-8 text in `corpus_file` for `seconds` of wall-clock time from the first batch (and
-at least one batch after the warm-up).
-Returns "chars_per_s" (after the warm-up batches), "batches", "seconds", "train_nll" and,
-with `validate`, "val_nll" over the held-out part (else `nothing`).
+Trains as `train_model` does (`fit_lstm!`, on one CPU, no checkpoints) for `seconds` of
+wall-clock time from the first batch (and at least one batch after the warm-up). `model` is
+ModelSpec's keywords but `n_class`. Returns "chars_per_s" (after the warm-up batches),
+"batches", "seconds", "train_nll" and, with `validate`, "val_nll" over the held-out part
+(else `nothing`).
 """
-function bench_train(corpus_file::AbstractString; cell = "lstm", layers::Integer = 2, hidden::Integer = 256,
-                     embed::Integer = 256, seq_len::Integer = 32, batch_size::Integer = 32,
-                     train_ratio::Real = 0.9, seconds::Real = 60.0, warmup_batches::Integer = 3,
-                     validate::Bool = false, seed::Integer = 42, learning_rate::Real = 0.01)
-    text = read(corpus_file, String)
+function bench_train(model::NamedTuple, settings::TrainSettings, corpus_file::AbstractString; seconds::Real,
+                     warmup_batches::Integer = 3, validate::Bool = false, hooks::Hooks = NO_HOOKS)
+    text = read_text(corpus_file, "corpus file")
     vocab = build_vocabulary(text)
-    spec = ModelSpec(:ptb, layers, hidden, embed, n_class(vocab), 0.0; cell = as_cell(cell))
-    train_text, val_text = split_text(text, train_ratio)
-    provider(part) = CharSeqProvider(part, batch_size, seq_len, vocab, spec)
-    mx.srand(seed)
-    model = mx.FeedForward(LSTM(spec, seq_len))
-    model.arg_params = initial_params(spec, mx.UniformInitializer(0.1))
-    optimizer = mx.ADAM(lr = learning_rate, weight_decay = 1e-5, grad_clip = 1.0)
+    spec = ModelSpec(; model..., n_class = n_class(vocab))
+    mx.srand(settings.seed)
+    ff = mx.FeedForward(LSTM(spec, settings.seq_len))
+    ff.arg_params = initial_params(spec, mx.UniformInitializer(settings.init_scale))
     ends = Float64[]   # when each batch finished
     nll, train_nll = NLL(), Ref(NaN)
-    callbacks = [mx.every_n_batch(_ -> (push!(ends, time()); Bridge.poll()), 1),
-                 mx.every_n_epoch((_, state, metric) -> state.curr_epoch == 1 && (train_nll[] = metric[1][2]), 1)]
+    timed_hooks = Hooks(progress = (event; fields...) -> push!(ends, time()), poll = hooks.poll)
+    keep_nll = mx.every_n_epoch((_, state, metric) -> train_nll[] = metric[1][2], 1)
     Base.CoreLogging.with_logger(Base.CoreLogging.NullLogger()) do   # no epoch summaries
-        mx.fit(model, optimizer, BudgetedData(provider(train_text), seconds, warmup_batches + 1); n_epoch = 1,
-               eval_data = validate ? provider(val_text) : nothing, eval_metric = nll, callbacks = callbacks)
+        fit_lstm!(ff, make_optimizer(settings), settings, lstm_data(spec, settings, vocab, text); n_epoch = 1, budget_s = Float64(seconds),
+                  min_batches = warmup_batches + 1, validate = validate, nll = nll, callbacks = [keep_nll],
+                  hooks = timed_hooks)
     end
     timed = length(ends) - warmup_batches
     elapsed = ends[end] - ends[warmup_batches]
-    return Dict{String,Any}("chars_per_s" => timed * batch_size * seq_len / elapsed,
+    return Dict{String,Any}("chars_per_s" => timed * settings.batch_size * settings.seq_len / elapsed,
                             "batches" => length(ends), "seconds" => Float64(seconds),
                             "train_nll" => train_nll[], "val_nll" => validate ? get(nll)[1][2] : nothing)
 end
 
 """
-    bench_sample(; cell="lstm", layers=2, hidden=256, embed=256, n_class=65, streams=1,
-                 seconds=5.0) -> Dict
+    bench_sample(spec; streams, seconds, init_scale, hooks=NO_HOOKS) -> Dict
 
-Sampling throughput ("chars_per_s", all streams together) of a model with random weights
-drawing `streams` texts at once, after a warm-up, for about `seconds`.
+Sampling throughput ("chars_per_s", all streams together) of the model `spec` with random
+weights U(±init_scale) drawing `streams` texts at once (as `sample_text` draws them), after
+a warm-up, for about `seconds`.
 """
-function bench_sample(; cell = "lstm", layers::Integer = 2, hidden::Integer = 256, embed::Integer = 256,
-                      n_class::Integer = 65, streams::Integer = 1, seconds::Real = 5.0)
-    spec = ModelSpec(:ptb, layers, hidden, embed, n_class, 0.0; cell = as_cell(cell))
+function bench_sample(spec::ModelSpec; streams::Integer, seconds::Real, init_scale::Real, hooks::Hooks = NO_HOOKS)
     mx.srand(1)
-    predictor = StatefulPredictor(spec, initial_params(spec, mx.UniformInitializer(0.1)), 1, streams)
+    predictor = StatefulPredictor(spec, initial_params(spec, mx.UniformInitializer(init_scale)), 1, streams)
     rng = MersenneTwister(1)
-    draw(n) = draw_chars(predictor, Int32[0], n, streams, rng, 1.0, 0, Int32(n_class - 1))
+    draw(n) = draw_chars(predictor, Int32[0], n, streams, rng, 1.0, 0, Int32(spec.n_class - 1), hooks)
     draw(20)   # warm-up: compilation and first allocations
     n_chars, started = 0, time()
     while time() - started < seconds

@@ -6,33 +6,34 @@
 #   "format":        "pyjlchar-checkpoint/1"
 #   "vocab":         the known characters as one-character strings, in class-id order
 #   "unknown_class": the class id of characters outside the vocabulary (= length of vocab)
-#   "model":         {"name", "layers", "hidden", "embed", "dropout", "cell", "n_class"}, cell
-#                    "lstm" (unrolled) or "fused" (the RNN operator; see fused.jl)
-#   "train":         the training settings (whatever the trainer records)
-#   "history":       [{"epoch", "train_nll", "val_nll" (null without validation), "seconds"}]
-#   "epoch":         the last saved epoch (0 before the first)
+#   "model":         the ModelSpec's fields: {"name", "layers", "hidden", "embed", "dropout",
+#                    "cell", "n_class"}, cell "lstm" (unrolled) or "fused" (the RNN operator)
+#   "train":         the TrainSettings' fields and "epochs", the number of epochs asked for
+#   "history":       [{"epoch", "train_nll", "val_nll" (null without validation), "seconds",
+#                    "cell" (the graph that trained it)}]
+#   "epoch":         the last complete epoch saved (0 before the first)
+#   "partial":       (when stopped mid-epoch) {"epoch", "batches_done", "train_nll", "seconds",
+#                    "cell"}: what `--resume` continues; its files are `<prefix>-<epoch>.*`
+#   "corpus_identity": {"characters", "sha256"} of the training text, which `--resume` checks
 
 const CHECKPOINT_FORMAT = "pyjlchar-checkpoint/1"
 
 meta_path(prefix::AbstractString) = string(prefix, "-meta.json")
 
 """
-    new_meta(vocab, spec, train_settings) -> Dict
+    new_meta(vocab, spec, settings) -> Dict
 
 The meta of a checkpoint before its first epoch.
 """
-function new_meta(vocab::Vocabulary, spec::ModelSpec, train_settings::AbstractDict)
+function new_meta(vocab::Vocabulary, spec::ModelSpec, settings::TrainSettings)
     n_class(vocab) == spec.n_class ||
         throw(ArgumentError("the model predicts $(spec.n_class) classes, the vocabulary has $(n_class(vocab))"))
     return Dict{String,Any}(
         "format" => CHECKPOINT_FORMAT,
         "vocab" => vocab_to_list(vocab),
         "unknown_class" => Int(unknown_class(vocab)),
-        "model" => Dict{String,Any}("name" => String(spec.name), "layers" => spec.n_layer,
-                                    "hidden" => spec.dim_hidden, "embed" => spec.dim_embed,
-                                    "dropout" => spec.dropout, "cell" => String(spec.cell),
-                                    "n_class" => spec.n_class),
-        "train" => Dict{String,Any}(string(k) => v for (k, v) in train_settings),
+        "model" => spec_dict(spec),
+        "train" => settings_dict(settings),
         "history" => Any[],
         "epoch" => 0)
 end
@@ -42,10 +43,10 @@ Adds an epoch's results to the meta's history and makes it the last saved epoch.
 resumed from an earlier epoch overwrites that epoch's checkpoints onwards, so their entries go.
 """
 function record_epoch!(meta::AbstractDict, epoch::Integer; train_nll::Real,
-                       val_nll::Union{Real,Nothing}, seconds::Real)
+                       val_nll::Union{Real,Nothing}, seconds::Real, cell::Symbol)
     filter!(entry -> entry["epoch"] < epoch, meta["history"])
     push!(meta["history"], Dict{String,Any}("epoch" => epoch, "train_nll" => train_nll,
-                                            "val_nll" => val_nll, "seconds" => seconds))
+                                            "val_nll" => val_nll, "seconds" => seconds, "cell" => String(cell)))
     meta["epoch"] = epoch
     return meta
 end
@@ -79,11 +80,20 @@ function read_meta(path::AbstractString)
     meta isa AbstractDict && get(meta, "format", nothing) == CHECKPOINT_FORMAT ||
         throw(UserError("$path is not a pyjlchar checkpoint meta file (no \"format\": " *
                         "\"$CHECKPOINT_FORMAT\"): use a checkpoint written by pyjlchar"))
+    damaged(what) = UserError("the meta file $path lacks a valid $what: restore it from a backup or train again")
     for (key, type) in ("vocab" => AbstractVector, "model" => AbstractDict, "train" => AbstractDict,
                         "history" => AbstractVector, "epoch" => Integer)
-        get(meta, key, nothing) isa type ||
-            throw(UserError("the meta file $path lacks a valid \"$key\": restore it from a backup or train again"))
+        get(meta, key, nothing) isa type || throw(damaged("\"$key\""))
     end
+    for entry in meta["history"]
+        entry isa AbstractDict && get(entry, "epoch", nothing) isa Integer &&
+            get(entry, "train_nll", nothing) isa Real && get(entry, "val_nll", nothing) isa Union{Real,Nothing} ||
+            throw(damaged("\"history\" (each entry an object with an integer \"epoch\" and numbers " *
+                          "\"train_nll\" and \"val_nll\")"))
+    end
+    partial = get(meta, "partial", nothing)
+    partial === nothing || partial isa AbstractDict && get(partial, "epoch", nothing) isa Integer &&
+        get(partial, "batches_done", nothing) isa Integer || throw(damaged("\"partial\""))
     return meta
 end
 
@@ -100,9 +110,9 @@ function model_spec(meta::AbstractDict; source::AbstractString = "the meta file"
     cell in String.(CELLS) ||
         throw(UserError("$source describes a \"$cell\" model, which this version does not know: " *
                         "use a checkpoint with cell \"lstm\" or \"fused\""))
-    return ModelSpec(Symbol(field("name", String)), field("layers", Integer), field("hidden", Integer),
-                     field("embed", Integer), field("n_class", Integer), field("dropout", Real);
-                     cell = Symbol(cell))
+    return ModelSpec(; name = field("name", String), layers = field("layers", Integer),
+                     hidden = field("hidden", Integer), embed = field("embed", Integer),
+                     n_class = field("n_class", Integer), dropout = field("dropout", Real), cell = cell)
 end
 
 # Shapes as libmxnet (and Python's mx.nd.load) shows them: Julia sizes reversed.
@@ -130,9 +140,11 @@ function load_trained(params_path::AbstractString; cell::Union{Symbol,Nothing} =
         throw(UserError("the meta file $meta_file is inconsistent (its vocabulary does not match " *
                         "the model's n_class): restore it from a backup or train again"))
     arg_params = load_params(params_path)
+    # The cell that wrote the file, which may not be the meta's (a run can change cells).
+    spec = with_cell(spec, haskey(arg_params, Symbol(spec.name, "_lstm_parameters")) ? :fused : :lstm)
     check_architecture(arg_params, spec, params_path)
     cell === nothing && return meta, spec, arg_params
-    return meta, with_cell(spec, check_cell(cell)), convert_cell(arg_params, spec, cell)
+    return meta, with_cell(spec, cell), convert_cell(arg_params, spec, cell)
 end
 
 # The learned arguments of a .params file (saved as `arg:<name>`), by name.
@@ -164,4 +176,32 @@ function check_architecture(arg_params::AbstractDict, spec::ModelSpec, path::Abs
     isempty(extra) ||
         throw(UserError("$path has parameter $(first(sort!(collect(extra)))) that its meta file's " *
                         "model lacks: checkpoint of a different architecture; use the meta file saved with it"))
+end
+
+"""
+    checkpoint_file(given) -> String
+
+The `.params` file meant by `given`: that file, or for a run's prefix (`checkpoints/ptb`)
+the epoch with the best validation NLL in its meta file (the last epoch if none was validated,
+the interrupted epoch if no epoch is complete yet).
+"""
+function checkpoint_file(given::AbstractString)
+    if endswith(given, ".params")
+        isfile(given) ||
+            throw(UserError("checkpoint $given does not exist: check the path, or pass the run's " *
+                            "prefix (such as checkpoints/ptb) to use its best epoch"))
+        return given
+    end
+    isfile(meta_path(given)) ||
+        throw(UserError("no checkpoint at $given ($(meta_path(given)) is missing): pass a .params file or " *
+                        "the prefix of a training run, such as checkpoints/ptb"))
+    meta = read_meta(meta_path(given))
+    history = meta["history"]
+    if isempty(history)
+        haskey(meta, "partial") && return mx.checkpoint_params_file(given, meta["partial"]["epoch"])
+        throw(UserError("the run at $given has saved no epoch yet: train it first"))
+    end
+    scored = filter(h -> h["val_nll"] !== nothing, history)
+    best = isempty(scored) ? last(history) : scored[argmin([h["val_nll"] for h in scored])]
+    return mx.checkpoint_params_file(given, best["epoch"])
 end

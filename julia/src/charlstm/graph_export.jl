@@ -32,28 +32,21 @@ function output_shapes(node::mx.SymbolicNode, input_shapes::AbstractDict)
 end
 
 """
-    lstm_graph(; layers, steps, hidden, embed, vocab, dropout=0, batch=1, name="ptb") -> Dict
+    lstm_graph(spec, steps, batch) -> Dict
 
-The unrolled LSTM with its final states as outputs (as the original's visualize drew it):
+`LSTM(spec, steps)` with its final states as outputs (as the original's visualize drew it):
 "json" is the graph in libmxnet's JSON, "shapes" maps each node's name to the libmxnet shapes
-of its outputs, "inputs" maps each data, label and initial-state variable to its role.
+of its outputs for `batch` streams, "inputs" maps each data, label and initial-state variable
+to its role.
 """
-lstm_graph(; layers::Int, steps::Int, hidden::Int, embed::Int, vocab::Int, dropout::Real = 0,
-           batch::Int = 1, name::AbstractString = "ptb") =
-    lstm_graph(layers, steps, hidden, embed, vocab, Float64(dropout), batch, String(name))
-
-function lstm_graph(layers::Int, steps::Int, hidden::Int, embed::Int, vocab::Int, dropout::Float64,
-                    batch::Int, name::String)
-    all(>(0), (layers, steps, hidden, embed, vocab, batch)) ||
-        throw(UserError("layers, steps, hidden, embed, vocab and batch must be positive integers; " *
-                        "pass values of 1 or more"))
-    0 <= dropout < 1 || throw(UserError("dropout must be in [0, 1); pass e.g. 0 or 0.2"))
-    model = Symbol(name)
-    lstm = LSTM(layers, steps, hidden, embed, vocab; dropout = dropout, name = model, output_states = true)
-    data = lstm_data_shapes(model, steps, layers, hidden, vocab, batch)
-    labels = lstm_label_shapes(model, steps, batch)
+function lstm_graph(spec::ModelSpec, steps::Int, batch::Int)
+    lstm = LSTM(spec, steps; output_states = true)
+    data = lstm_data_shapes(spec, steps, batch)
+    labels = lstm_label_shapes(spec, steps, batch)
+    n_char_inputs = length(data) - 2spec.layers
     named(inputs, role) = [string(first(input)) => role for input in inputs]
-    roles = Dict([named(data[1:steps], "data"); named(data[steps+1:end], "state"); named(labels, "label")])
+    roles = Dict([named(data[1:n_char_inputs], "data"); named(data[n_char_inputs+1:end], "state");
+                  named(labels, "label")])
     return Dict("json" => mx.to_json(lstm),
                 "shapes" => output_shapes(lstm, Dict([data; labels])),
                 "inputs" => roles)
@@ -61,4 +54,4 @@ end
 
 # `visualize` is a one-shot command, mostly compile time: inferring this call when the package
 # is precompiled (no libmxnet needed) and keeping the result in its image saves about a fifth.
-precompile(lstm_graph, (Int, Int, Int, Int, Int, Float64, Int, String))
+precompile(lstm_graph, (ModelSpec, Int, Int))

@@ -15,7 +15,7 @@ struct LSTMParam
 end
 
 """
-    lstm_cell(data, prev_state, param; num_hidden, dropout=0, name) -> LSTMState
+    lstm_cell(data, prev_state, param; hidden, dropout=0, name) -> LSTMState
 
 One LSTM step. The four gates come from one SliceChannel of i2h + h2h, in the original's
 order: input (sigmoid), input transform (tanh), forget (sigmoid), output (sigmoid). Dropout,
@@ -23,15 +23,15 @@ when > 0, applies to `data` only. Every node is named after `name`, so graphs bu
 have the same JSON.
 """
 function lstm_cell(data::mx.SymbolicNode, prev_state::LSTMState, param::LSTMParam;
-                   num_hidden::Int, dropout::Real = 0, name::Symbol)
+                   hidden::Int, dropout::Real = 0, name::Symbol)
     node_name(suffix) = Symbol(name, "_", suffix)
     if dropout > 0
         data = mx.Dropout(data; p = dropout, name = node_name("dropout"))
     end
     i2h = mx.FullyConnected(data = data, weight = param.i2h_W, bias = param.i2h_b,
-                            num_hidden = 4num_hidden, name = node_name("i2h"))
+                            num_hidden = 4hidden, name = node_name("i2h"))
     h2h = mx.FullyConnected(data = prev_state.h, weight = param.h2h_W, bias = param.h2h_b,
-                            num_hidden = 4num_hidden, name = node_name("h2h"))
+                            num_hidden = 4hidden, name = node_name("h2h"))
     gates = mx.SliceChannel(mx.elemwise_add(i2h, h2h; name = node_name("sum"));
                             num_outputs = 4, name = node_name("gates"))
     in_gate = mx.Activation(gates[1]; act_type = :sigmoid, name = node_name("in_gate"))
@@ -47,117 +47,76 @@ function lstm_cell(data::mx.SymbolicNode, prev_state::LSTMState, param::LSTMPara
 end
 
 """
-    LSTM(n_layer, seq_len, dim_hidden, dim_embed, n_class; dropout=0, name=:ptb,
-         output_states=false) -> SymbolicNode
+    LSTM(spec, seq_len; output_states=false) -> SymbolicNode
 
-The unrolled char-lstm. Inputs per step t: `<name>_data_t` (one-hot, n_class × batch) and
-`<name>_label_t`; per layer l: `<name>_l<l>_init_c`/`_init_h`. Outputs: the softmax of every
-step, then (output_states) every layer's last c, then every layer's last h, for carrying the
-states into the next call. Dropout applies to the inputs of layers >= 2 and of the decoder.
+The char-lstm `spec` over `seq_len` steps, built with its cell (`unrolled_lstm` or
+`fused_lstm`). With `output_states` the final states follow the probabilities as outputs,
+every layer's c, then every layer's h, for carrying them into the next call.
 """
-function LSTM(n_layer::Int, seq_len::Int, dim_hidden::Int, dim_embed::Int, n_class::Int;
-              dropout::Real = 0, name::Symbol = :ptb, output_states::Bool = false)
+LSTM(spec::ModelSpec, seq_len::Int; output_states::Bool = false) =
+    (spec.cell == :fused ? fused_lstm : unrolled_lstm)(spec, seq_len; output_states = output_states)
+
+"""
+    unrolled_lstm(spec, seq_len; output_states=false) -> SymbolicNode
+
+The original's graph. Inputs per step t: `<name>_data_t` (one-hot, n_class × batch) and
+`<name>_label_t`; per layer l: `<name>_l<l>_init_c`/`_init_h`. Outputs: the softmax of every
+step, then (output_states) the final states. Dropout applies to the inputs of layers >= 2
+and of the decoder.
+"""
+function unrolled_lstm(spec::ModelSpec, seq_len::Int; output_states::Bool = false)
+    name, dropout = spec.name, spec.dropout
     var(suffix) = mx.Variable(Symbol(name, "_", suffix))
     embed_W, pred_W, pred_b = var("embed_weight"), var("pred_weight"), var("pred_bias")
     params = [LSTMParam(var("l$(l)_i2h_weight"), var("l$(l)_h2h_weight"),
-                        var("l$(l)_i2h_bias"), var("l$(l)_h2h_bias")) for l in 1:n_layer]
-    states = [LSTMState(var("l$(l)_init_c"), var("l$(l)_init_h")) for l in 1:n_layer]
+                        var("l$(l)_i2h_bias"), var("l$(l)_h2h_bias")) for l in 1:spec.layers]
+    states = [LSTMState(var("l$(l)_init_c"), var("l$(l)_init_h")) for l in 1:spec.layers]
 
     outputs = mx.SymbolicNode[]
     for t in 1:seq_len
-        hidden = mx.FullyConnected(data = var("data_$t"), weight = embed_W, num_hidden = dim_embed,
+        hidden = mx.FullyConnected(data = var("data_$t"), weight = embed_W, num_hidden = spec.embed,
                                    no_bias = true, name = Symbol(name, "_embed_$t"))
-        for l in 1:n_layer
+        for l in 1:spec.layers
             # Layer 1 reads the embedding: dropping characters of the input would lose data.
-            states[l] = lstm_cell(hidden, states[l], params[l]; num_hidden = dim_hidden,
+            states[l] = lstm_cell(hidden, states[l], params[l]; hidden = spec.hidden,
                                   dropout = l == 1 ? 0 : dropout, name = Symbol(name, "_lstm_$(t)_l$l"))
             hidden = states[l].h
         end
         if dropout > 0
             hidden = mx.Dropout(hidden; p = dropout, name = Symbol(name, "_pred_dropout_$t"))
         end
-        pred = mx.FullyConnected(data = hidden, weight = pred_W, bias = pred_b, num_hidden = n_class,
+        pred = mx.FullyConnected(data = hidden, weight = pred_W, bias = pred_b, num_hidden = spec.n_class,
                                  name = Symbol(name, "_pred_$t"))
         push!(outputs, mx.SoftmaxOutput(pred, var("label_$t"); name = Symbol(name, "_softmax_$t")))
     end
 
     # BlockGrad closes the dangling final states: they pass on no gradient.
-    last_c = [mx.BlockGrad(states[l].c; name = Symbol(name, "_l$(l)_last_c")) for l in 1:n_layer]
-    last_h = [mx.BlockGrad(states[l].h; name = Symbol(name, "_l$(l)_last_h")) for l in 1:n_layer]
+    last_c = [mx.BlockGrad(states[l].c; name = Symbol(name, "_l$(l)_last_c")) for l in 1:spec.layers]
+    last_h = [mx.BlockGrad(states[l].h; name = Symbol(name, "_l$(l)_last_h")) for l in 1:spec.layers]
     output_states && append!(outputs, vcat(last_c, last_h))
     return mx.Group(outputs...)
 end
 
 """
-    lstm_data_shapes(name, seq_len, n_layer, dim_hidden, n_class, batch_size)
-
-The LSTM's data inputs and their sizes, in the order data providers list them: the one-hot
-input of each step, then each layer's initial c, then each layer's initial h.
-"""
-function lstm_data_shapes(name::Symbol, seq_len::Int, n_layer::Int, dim_hidden::Int, n_class::Int,
-                          batch_size::Int)
-    return Pair{Symbol,Tuple}[
-        [Symbol(name, "_data_$t") => (n_class, batch_size) for t in 1:seq_len];
-        [Symbol(name, "_l$(l)_init_c") => (dim_hidden, batch_size) for l in 1:n_layer];
-        [Symbol(name, "_l$(l)_init_h") => (dim_hidden, batch_size) for l in 1:n_layer]]
-end
-
-"The LSTM's label inputs and their sizes: the next character's class id of each step."
-lstm_label_shapes(name::Symbol, seq_len::Int, batch_size::Int) =
-    Pair{Symbol,Tuple}[Symbol(name, "_label_$t") => (batch_size,) for t in 1:seq_len]
-
-"""
-What fixes an LSTM's parameters (and its dropout), as a checkpoint's meta file records it;
-the unrolled length is chosen per use (training, sampling, scoring). `cell` picks the graph:
-`:lstm`, the original's unrolled cells, or `:fused`, libmxnet's RNN operator (fused.jl).
-"""
-struct ModelSpec
-    name::Symbol
-    n_layer::Int
-    dim_hidden::Int
-    dim_embed::Int
-    n_class::Int
-    dropout::Float64
-    cell::Symbol
-end
-ModelSpec(name, n_layer, dim_hidden, dim_embed, n_class, dropout; cell::Symbol = :lstm) =
-    ModelSpec(name, n_layer, dim_hidden, dim_embed, n_class, dropout, check_cell(cell))
-
-const CELLS = (:lstm, :fused)
-check_cell(cell::Symbol) = cell in CELLS ? cell :
-    throw(UserError("cell \"$cell\" is not known: use one of $(join(repr.(String.(CELLS)), ", "))"))
-
-"A cell named by a caller (a String from Python), or `nothing`."
-as_cell(cell) = cell === nothing ? nothing : check_cell(Symbol(cell))
-
-"The same model with another cell."
-with_cell(spec::ModelSpec, cell::Symbol) =
-    ModelSpec(spec.name, spec.n_layer, spec.dim_hidden, spec.dim_embed, spec.n_class, spec.dropout; cell = cell)
-
-function LSTM(spec::ModelSpec, seq_len::Int; output_states::Bool = false)
-    build = spec.cell == :fused ? FusedLSTM : LSTM
-    return build(spec.n_layer, seq_len, spec.dim_hidden, spec.dim_embed, spec.n_class;
-                 dropout = spec.dropout, name = spec.name, output_states = output_states)
-end
-
-"""
     lstm_data_shapes(spec, seq_len, batch_size)
 
-The data inputs of `LSTM(spec, seq_len)` and their sizes: the characters (one input per step
-for the unrolled cell, one for all steps for the fused), then each layer's initial c, then
-each layer's initial h.
+The data inputs of `LSTM(spec, seq_len)` and their sizes, in the order data providers list
+them: the characters (one one-hot input per step for the unrolled cell, one for all steps for
+the fused), then each layer's initial c, then each layer's initial h.
 """
 function lstm_data_shapes(spec::ModelSpec, seq_len::Int, batch_size::Int)
-    spec.cell == :lstm &&
-        return lstm_data_shapes(spec.name, seq_len, spec.n_layer, spec.dim_hidden, spec.n_class, batch_size)
-    states = lstm_data_shapes(spec.name, 0, spec.n_layer, spec.dim_hidden, spec.n_class, batch_size)
-    return Pair{Symbol,Tuple}[Symbol(spec.name, "_data") => fused_data_shape(seq_len, spec.n_class, batch_size);
-                              states]
+    chars = spec.cell == :lstm ?
+        [Symbol(spec.name, "_data_$t") => (spec.n_class, batch_size) for t in 1:seq_len] :
+        [Symbol(spec.name, "_data") => fused_data_shape(seq_len, spec.n_class, batch_size)]
+    return Pair{Symbol,Tuple}[
+        chars;
+        [Symbol(spec.name, "_l$(l)_init_c") => (spec.hidden, batch_size) for l in 1:spec.layers];
+        [Symbol(spec.name, "_l$(l)_init_h") => (spec.hidden, batch_size) for l in 1:spec.layers]]
 end
 
-"The label inputs of `LSTM(spec, seq_len)` and their sizes."
+"The label inputs of `LSTM(spec, seq_len)` and their sizes: the next character's class ids."
 lstm_label_shapes(spec::ModelSpec, seq_len::Int, batch_size::Int) =
-    spec.cell == :lstm ? lstm_label_shapes(spec.name, seq_len, batch_size) :
+    spec.cell == :lstm ? Pair{Symbol,Tuple}[Symbol(spec.name, "_label_$t") => (batch_size,) for t in 1:seq_len] :
     Pair{Symbol,Tuple}[Symbol(spec.name, "_label") => fused_label_shape(seq_len, batch_size)]
 
 """
@@ -173,7 +132,6 @@ function parameter_shapes(spec::ModelSpec)
     return Pair{Symbol,Tuple}[name => shape for (name, shape) in zip(mx.list_arguments(lstm), arg_shapes)
                               if !haskey(inputs, name)]
 end
-
 """
     convert_cell(arg_params, spec, cell) -> Dict
 

@@ -26,7 +26,7 @@ function StatefulPredictor(spec::ModelSpec, arg_params::AbstractDict, seq_len::I
         args[name] = copy(arr, context)
     end
     exec = mx.bind(lstm, context, args; grad_req = :null)
-    n_states = 2spec.n_layer
+    n_states = 2spec.layers
     names = first.(data_shapes)
     return StatefulPredictor(spec, seq_len, exec, [args[n] for n in names[1:end-n_states]],
                              [args[n] for n in names[end-n_states+1:end]],

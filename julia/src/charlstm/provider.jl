@@ -6,8 +6,7 @@
 A contiguous split by characters (not bytes): the first `train_ratio` of the text trains.
 """
 function split_text(text::AbstractString, train_ratio::Real)
-    0 < train_ratio <= 1 ||
-        throw(UserError("train_ratio $train_ratio is not in (0, 1]: use e.g. 0.9 to train on the first 90%"))
+    0 < train_ratio < 1 || throw(ArgumentError("train_ratio must be in (0, 1), got $train_ratio"))
     chars = collect(text)
     n_train = round(Int, length(chars) * train_ratio)
     return String(chars[1:n_train]), String(chars[n_train+1:end])

@@ -6,22 +6,23 @@ using Random: MersenneTwister
 const POLL_EVERY = 32
 
 """
-    sample_text(params_path; length=100, temperature=1.0, top_k=0, prime="a", seed=nothing,
-                num_samples=1, context=mx.cpu(), cell=nothing) -> Vector{String}
+    sample_text(params_path; length, temperature, top_k, prime, seed, num_samples,
+                context=mx.cpu(), cell=nothing, hooks=NO_HOOKS) -> Vector{String}
 
 `num_samples` texts, each the prime text followed by `length` drawn characters, all drawn as
 one batch from the checkpoint `<prefix>-NNNN.params`. `temperature` sharpens (< 1) or
 flattens (> 1) the model's distribution, 0 takes the likeliest character; `top_k` > 0 draws
 only among the k likeliest. The same `seed` gives the same texts; `nothing` a random seed.
-The unknown class is never drawn. `cell` ("lstm" or "fused") runs the checkpoint through
-that graph instead of its own (same maths, other speed).
+The unknown class is never drawn. `cell` (`:lstm` or `:fused`) runs the checkpoint through
+that graph instead of its own (same maths, other speed). The texts are also reported as they
+grow, as "text" events whose `texts` are each stream's new characters.
 """
-function sample_text(params_path::AbstractString; length::Integer = 100, temperature::Real = 1.0,
-                     top_k::Integer = 0, prime::AbstractString = "a", seed::Union{Integer,Nothing} = nothing,
-                     num_samples::Integer = 1, context = mx.cpu(), cell = nothing)
-    check_sampling(length, temperature, top_k, num_samples)
-    ctx = as_context(context)
-    meta, spec, arg_params = load_trained(params_path; cell = as_cell(cell))
+function sample_text(params_path::AbstractString; length::Integer, temperature::Real, top_k::Integer,
+                     prime::AbstractString, seed::Union{Integer,Nothing}, num_samples::Integer,
+                     context::mx.Context = mx.cpu(), cell::Union{Symbol,Nothing} = nothing, hooks::Hooks = NO_HOOKS)
+    length >= 1 && isfinite(temperature) && temperature >= 0 && top_k >= 0 && num_samples >= 1 ||
+        throw(ArgumentError("not valid sampling settings: $((length, temperature, top_k, num_samples))"))
+    meta, spec, arg_params = load_trained(params_path; cell = cell)
     vocab = meta_vocab(meta)
     isempty(prime) &&
         throw(UserError("the prime text is empty: give at least one character to start from"))
@@ -29,39 +30,41 @@ function sample_text(params_path::AbstractString; length::Integer = 100, tempera
     isempty(unknown) ||
         throw(UserError("the prime text has characters the checkpoint's vocabulary lacks: " *
                         join(repr.(string.(unknown)), ", ") * "; remove them from the prime text"))
-    predictor = StatefulPredictor(spec, arg_params, 1, Int(num_samples); context = ctx)
+    predictor = StatefulPredictor(spec, arg_params, 1, Int(num_samples); context = context)
     rng = seed === nothing ? MersenneTwister() : MersenneTwister(seed)
+    # Each stream's text as it grows, for a caller that shows it at once or keeps it on Ctrl-C.
+    hooks.progress("text"; texts = fill(prime, num_samples))
+    show(drawn, from, to) = hooks.progress("text"; texts = [decode(vocab, view(drawn, from:to, i)) for i in 1:num_samples])
     drawn = draw_chars(predictor, encode(vocab, prime), Int(length), Int(num_samples), rng,
-                       Float64(temperature), Int(top_k), unknown_class(vocab))
+                       Float64(temperature), Int(top_k), unknown_class(vocab), hooks; on_drawn = show)
     return [prime * decode(vocab, view(drawn, :, i)) for i in 1:num_samples]
 end
 
-function check_sampling(length, temperature, top_k, num_samples)
-    length >= 0 || throw(UserError("sample length $length is negative: use 0 or more characters"))
-    isfinite(temperature) && temperature >= 0 ||
-        throw(UserError("temperature $temperature is not valid: use 0 (always the likeliest) or more, e.g. 1.0"))
-    top_k >= 0 || throw(UserError("top_k $top_k is negative: use 0 (all characters) or more"))
-    num_samples >= 1 || throw(UserError("num_samples $num_samples is less than 1: ask for at least one sample"))
-end
-
 # Feeds the prime to every stream, then draws n_chars characters per stream (n_chars × streams).
+# `on_drawn(drawn, from, to)` sees each run of new rows as they are drawn, every POLL_EVERY steps.
 function draw_chars(predictor::StatefulPredictor, prime_ids::Vector{Int32}, n_chars::Int, n_streams::Int,
-                    rng, temperature::Float64, top_k::Int, unknown::Int32)
+                    rng, temperature::Float64, top_k::Int, unknown::Int32, hooks::Hooks;
+                    on_drawn = (drawn, from, to) -> nothing)
     drawn = Matrix{Int32}(undef, n_chars, n_streams)
     n_chars == 0 && return drawn
     step = 0
     for id in prime_ids[1:end-1]
         predict!(predictor, fill(id, 1, n_streams))
-        (step += 1) % POLL_EVERY == 0 && Bridge.poll()
+        (step += 1) % POLL_EVERY == 0 && hooks.poll()
     end
     input = fill(prime_ids[end], 1, n_streams)
+    shown = 0
     for k in 1:n_chars
         probs = predict!(predictor, input)[1]
         for i in 1:n_streams
             drawn[k, i] = draw_class(rng, view(probs, :, i), unknown, temperature, top_k)
         end
         input = drawn[k:k, :]
-        (step += 1) % POLL_EVERY == 0 && Bridge.poll()
+        if k % POLL_EVERY == 0 || k == n_chars
+            on_drawn(drawn, shown + 1, k)
+            shown = k
+        end
+        (step += 1) % POLL_EVERY == 0 && hooks.poll()
     end
     return drawn
 end

@@ -1,25 +1,14 @@
-# A training run as the `pyjlchar train` command asks for it: the corpus, the vocabulary, the
-# unrolled LSTM, mx.fit with the NLL metric, a checkpoint per epoch, and resuming.
-
-# Settings a resumed run must share with the saved one (the model comes from the meta file).
-const RUN_KEYS = ("corpus", "train_ratio", "seq_len", "batch_size", "optimizer", "learning_rate",
-                  "weight_decay", "grad_clip", "init_scale", "seed")
+# Training the char-lstm: the corpus, the vocabulary, mx.fit with the NLL metric and progress
+# after every batch (`fit_lstm!`, which `bench_train` shares), and for a run (`train_model`) a
+# checkpoint per epoch, a checkpoint on Ctrl-C, and resuming.
 
 states_path(prefix, epoch) = string(prefix, "-", lpad(epoch, 4, "0"), ".states")
-
-# The settings recorded in the meta file: [data] and [train] of Python's config, flat.
-run_settings(settings) = merge(Dict{String,Any}(settings["data"]), Dict{String,Any}(settings["train"]))
-
-function make_optimizer(train::AbstractDict)
-    kw = (lr = train["learning_rate"], weight_decay = train["weight_decay"], grad_clip = train["grad_clip"])
-    return train["optimizer"] == "adam" ? mx.ADAM(; kw...) : mx.SGD(; momentum = 0.9, kw...)
-end
 
 """
     ResumedData(provider, skip)
 
-`provider`, whose first pass starts after `skip` batches: the batches an interrupted epoch
-had already trained on.
+`provider`, whose first pass starts after `skip` batches (those an interrupted epoch had
+already trained on), at once: the batches before are not made.
 """
 mutable struct ResumedData <: CharSeqPass
     inner::CharSeqProvider
@@ -27,111 +16,104 @@ mutable struct ResumedData <: CharSeqPass
 end
 function mx.eachbatch(p::ResumedData)
     skip, p.skip = p.skip, 0
-    return Iterators.drop(mx.eachbatch(p.inner), skip)
+    return Iterators.rest(mx.eachbatch(p.inner), skip + 1)   # CharSeqBatches' state is the next batch
 end
 
 """
-    train_model(settings, corpus_file, contexts; resume=false) -> Dict
-
-Trains per `settings` (pyjlchar.config's nested dict) on the UTF-8 text in `corpus_file`,
-on `contexts` (["cpu", 0]-style pairs; several train data-parallel). Saves `<name>-symbol.json`,
-`<name>-NNNN.params`, `<name>-NNNN.states` and `<name>-meta.json` in the checkpoint folder
-after every epoch. On Ctrl-C it saves the epoch in progress, marked partial in the meta file,
-which `resume=true` continues from the next batch. Returns the meta (history included).
+The training NLL became NaN or infinite: the weights are ruined, so nothing of the epoch in
+progress may be saved.
 """
-function train_model(settings::AbstractDict, corpus_file::AbstractString, contexts::AbstractVector;
-                     resume::Bool = false)
-    model, train = settings["model"], settings["train"]
-    ctxs = [as_context(c) for c in contexts]
-    prefix = joinpath(train["checkpoint_dir"], model["name"])
-    text = read(corpus_file, String)
-    optimizer = make_optimizer(train)
-    if resume
-        meta, spec, arg_params, states, begin_epoch, skip = resume_point(prefix, settings, optimizer)
-        vocab = meta_vocab(meta)
-        meta["train"]["epochs"] = train["epochs"]
-    else
-        isfile(meta_path(prefix)) &&
-            throw(UserError("$(meta_path(prefix)) already holds a run: add --resume to continue it, " *
-                            "or choose another checkpoint_dir or model name to start afresh"))
-        vocab = build_vocabulary(text)
-        spec = ModelSpec(Symbol(model["name"]), model["layers"], model["hidden"], model["embed"],
-                         n_class(vocab), model["dropout"]; cell = Symbol(model["cell"]))
-        meta = new_meta(vocab, spec, run_settings(settings))
-        mx.srand(train["seed"])
-        arg_params = initial_params(spec, mx.UniformInitializer(train["init_scale"]))
-        states, begin_epoch, skip = nothing, 1, 0
+struct TrainingDiverged <: Exception
+    epoch::Int
+    batch::Int
+    nll::Float64
+end
+
+"What the progress events and the interrupt handler need to know."
+mutable struct TrainingProgress
+    n_epoch::Int
+    n_batch::Int
+    chars_per_batch::Int
+    seed::Int
+    skip::Int           # batches of the first epoch trained before a resume
+    epoch::Int
+    batch::Int
+    train_nll::Float64  # over this session's batches of the epoch
+    epoch_started::Float64
+end
+TrainingProgress(n_epoch, n_batch, chars_per_batch, seed, skip) =
+    TrainingProgress(n_epoch, n_batch, chars_per_batch, seed, skip, 0, 0, NaN, time())
+
+function report_batch!(p::TrainingProgress, state, nll::NLL, hooks::Hooks)
+    if state.curr_batch == 0
+        p.epoch, p.batch, p.train_nll, p.epoch_started = state.curr_epoch, p.skip, NaN, time()
+        p.skip = 0
+        # Reseeding per epoch makes dropout repeat the same way after a resume.
+        mx.srand(p.seed + state.curr_epoch)
+        return hooks.poll()
     end
-    begin_epoch > train["epochs"] &&
-        throw(UserError("the run at $prefix has already trained $(begin_epoch - 1) epochs: " *
-                        "ask for more with --epochs to continue it"))
+    p.batch += 1
+    p.train_nll = get(nll)[1][2]
+    isfinite(p.train_nll) || throw(TrainingDiverged(p.epoch, p.batch, p.train_nll))
+    elapsed = time() - p.epoch_started
+    rate = state.curr_batch * p.chars_per_batch / max(elapsed, 1e-9)
+    left = ((p.n_batch - p.batch) + (p.n_epoch - p.epoch) * p.n_batch) * p.chars_per_batch / max(rate, 1e-9)
+    hooks.progress("progress"; epoch = p.epoch, n_epoch = p.n_epoch, batch = p.batch, n_batch = p.n_batch,
+                   chars_per_s = rate, nll = p.train_nll, eta_s = left)
+end
 
-    train_text, val_text = split_text(text, settings["data"]["train_ratio"])
-    B, T = train["batch_size"], train["seq_len"]
-    provider(part_text, part) = CharSeqProvider(part_text, B, T, vocab, spec; part = part)
-    train_data = ResumedData(provider(train_text, "training part of the corpus"), skip)
-    val_data = provider(val_text, "validation part of the corpus (raise train_ratio's complement)")
+"""
+    lstm_data(spec, settings, vocab, text) -> (training, validation)
 
-    ff = mx.FeedForward(LSTM(spec, T); context = ctxs)
-    ff.arg_params = arg_params
-    nll = NLL()
-    progress = TrainingProgress(train["epochs"], n_batches(train_data.inner), B * T, train["seed"], skip)
-    callbacks = [mx.every_n_batch(state -> report_batch!(progress, state, nll), 1; call_on_0 = true),
-                 mx.speedometer(),
-                 mx.every_n_epoch((model, state, metric) -> save_epoch!(meta, prefix, model, optimizer, state,
-                                                                        metric, nll, progress), 1)]
-    @info "Training $(spec.n_layer)x$(spec.dim_hidden) LSTM ($(spec.cell) cell) on $(length(text)) characters " *
-          "($(n_class(vocab)) classes) on $(join(string.(ctxs), ", "))"
+The batches `LSTM(spec, settings.seq_len)` trains and validates on: `text` split per
+`settings` (a UserError when a part is too short for one batch).
+"""
+function lstm_data(spec::ModelSpec, settings::TrainSettings, vocab::Vocabulary, text::AbstractString)
+    train_text, val_text = split_text(text, settings.train_ratio)
+    provider(part_text, part) = CharSeqProvider(part_text, settings.batch_size, settings.seq_len, vocab, spec;
+                                                part = part)
+    return provider(train_text, "training part of the corpus"),
+           provider(val_text, "validation part of the corpus (lower train_ratio)")
+end
+
+"""
+    fit_lstm!(model, optimizer, settings, (training, validation); n_epoch, begin_epoch=1,
+              skip=0, states=nothing, budget_s=nothing, min_batches=1, validate=true,
+              nll=NLL(), callbacks=[], on_epoch=nothing, on_interrupt=nothing, hooks=NO_HOOKS)
+
+Trains `model` (a FeedForward of `LSTM(spec, settings.seq_len)` with its parameters set) on
+`lstm_data`'s batches for epochs `begin_epoch:n_epoch`, the first starting after `skip`
+batches, the optimizer resumed from `states` when given. With `budget_s` the one epoch
+cycles over the training text until that many seconds have passed (and `min_batches` were
+taken). `nll` is the metric: the training NLL during an epoch, the validation NLL after it
+(when `validate`). Reports every batch through `hooks`; `callbacks` run after the built-in
+ones, then `on_epoch(model, progress::TrainingProgress, train_metric)` after each epoch. When
+`hooks.poll` stops the training, `on_interrupt(progress)` runs first. A NaN or infinite
+training NLL stops it with `TrainingDiverged`.
+"""
+function fit_lstm!(model::mx.FeedForward, optimizer::mx.AbstractOptimizer, settings::TrainSettings,
+                   (train_provider, val_provider)::Tuple{CharSeqProvider,CharSeqProvider}; n_epoch::Int,
+                   begin_epoch::Int = 1, skip::Int = 0, states = nothing, budget_s = nothing,
+                   min_batches::Int = 1, validate::Bool = true, nll::NLL = NLL(),
+                   callbacks = mx.AbstractCallback[], on_epoch = nothing, on_interrupt = nothing,
+                   hooks::Hooks = NO_HOOKS)
+    val_data = validate ? val_provider : nothing
+    train_data = budget_s === nothing ? ResumedData(train_provider, skip) :
+                 BudgetedData(train_provider, budget_s, min_batches)
+    progress = TrainingProgress(n_epoch, n_batches(train_provider), settings.batch_size * settings.seq_len,
+                                settings.seed, skip)
+    all_callbacks = mx.AbstractCallback[mx.every_n_batch(state -> report_batch!(progress, state, nll, hooks), 1;
+                                                         call_on_0 = true); callbacks]
+    on_epoch === nothing || push!(all_callbacks, mx.every_n_epoch((m, _, metric) -> on_epoch(m, progress, metric), 1))
     try
-        mx.fit(ff, optimizer, train_data; n_epoch = train["epochs"], begin_epoch = begin_epoch, eval_data = val_data,
-               eval_metric = nll, callbacks = callbacks, states = states)
+        mx.fit(model, optimizer, train_data; n_epoch = n_epoch, begin_epoch = begin_epoch, eval_data = val_data,
+               eval_metric = nll, callbacks = all_callbacks, states = states)
     catch e
-        e isa InterruptException && save_interrupted!(meta, prefix, ff, optimizer, progress)
+        e isa InterruptException && progress.epoch > 0 && on_interrupt !== nothing && on_interrupt(progress)
         rethrow()
     end
-    return meta
+    return model
 end
-
-# Where `--resume` starts: after the last saved epoch, or inside an interrupted one. The run
-# goes on with the cell `settings` asks for, its weights and optimizer states converted.
-function resume_point(prefix, settings, optimizer)
-    isfile(meta_path(prefix)) ||
-        throw(UserError("there is no run to resume at $prefix ($(meta_path(prefix)) is missing): " *
-                        "train without --resume first, or point --checkpoint-dir at the run"))
-    meta = read_meta(meta_path(prefix))
-    saved, now = meta["train"], run_settings(settings)
-    for key in RUN_KEYS
-        get(saved, key, nothing) == now[key] ||
-            throw(UserError("--resume continues the saved run, which has $key = $(repr(get(saved, key, nothing))), " *
-                            "not $(repr(now[key])): drop that setting or start a new run elsewhere"))
-    end
-    spec = model_spec(meta)
-    for (key, value) in (("layers", spec.n_layer), ("hidden", spec.dim_hidden), ("embed", spec.dim_embed),
-                         ("dropout", spec.dropout))
-        settings["model"][key] == value ||
-            throw(UserError("--resume continues the saved run, whose model has $key = $value, " *
-                            "not $(settings["model"][key]): use the saved run's settings"))
-    end
-    partial = get(meta, "partial", nothing)
-    epoch, skip = partial === nothing ? (meta["epoch"], 0) : (partial["epoch"], partial["batches_done"])
-    epoch == 0 && throw(UserError("the run at $prefix saved no epoch yet: start it again without --resume"))
-    cell = Symbol(settings["model"]["cell"])
-    _, run_spec, arg_params = load_trained(mx.checkpoint_params_file(prefix, epoch); cell = cell)
-    states_file = states_path(prefix, epoch)
-    isfile(states_file) ||
-        throw(UserError("$states_file is missing, so the optimizer cannot continue where it " *
-                        "stopped: restore it, or start a new run"))
-    states = mx.load_states(states_file, optimizer; convert = arrays -> convert_cell(arrays, spec, cell))
-    if cell != spec.cell
-        @info "Converting the run from the $(spec.cell) cell to the $cell cell"
-        meta["model"]["cell"] = String(cell)
-    end
-    begin_epoch = partial === nothing ? epoch + 1 : epoch
-    @info partial === nothing ? "Resuming after epoch $epoch" :
-          "Resuming epoch $epoch after batch $skip"
-    return meta, run_spec, arg_params, states, begin_epoch, skip
-end
-
 
 """
     initial_params(spec, initializer) -> Dict
@@ -146,58 +128,214 @@ function initial_params(spec::ModelSpec, initializer::mx.AbstractInitializer)
     return convert_cell(params, unrolled, spec.cell)
 end
 
-"What the live progress line and the interrupt handler need to know."
-mutable struct TrainingProgress
-    n_epoch::Int
-    n_batch::Int
-    chars_per_batch::Int
-    seed::Int
-    skip::Int           # batches of the first epoch trained before a resume
-    epoch::Int
-    batch::Int
-    epoch_started::Float64
-end
-TrainingProgress(n_epoch, n_batch, chars_per_batch, seed, skip) =
-    TrainingProgress(n_epoch, n_batch, chars_per_batch, seed, skip, 0, 0, time())
+"""
+    train_model(model, settings, corpus_file; epochs, checkpoint_dir, contexts, resume=false,
+                allow_new_text=false, hooks=NO_HOOKS) -> Dict
 
-function report_batch!(p::TrainingProgress, state, nll::NLL)
-    if state.curr_batch == 0
-        p.epoch, p.batch, p.epoch_started = state.curr_epoch, p.skip, time()
-        p.skip = 0
-        # Reseeding per epoch makes dropout repeat the same way after a resume.
-        mx.srand(p.seed + state.curr_epoch)
-        return Bridge.poll()
+Trains the char-lstm `model` (ModelSpec's keywords but `n_class`, which the vocabulary of the
+UTF-8 text in `corpus_file` fixes) per `settings` on `contexts` (several train data-parallel)
+up to epoch `epochs`, holding the run's lock. Saves `<name>-symbol.json`, `<name>-NNNN.params`,
+`<name>-NNNN.states` and `<name>-meta.json` in `checkpoint_dir` after every epoch, the meta
+last, so that it only ever names complete files. When `hooks.poll` stops it (Ctrl-C, SIGTERM)
+it saves the epoch in progress, marked partial in the meta file, which `resume` continues
+from the next batch, with the cell `model` asks for; a resumed run must train on the same
+text unless `allow_new_text` (which still refuses characters outside its vocabulary).
+Reports each checkpoint saved as a "checkpoint" event. Returns the meta (history included).
+"""
+function train_model(model::NamedTuple, settings::TrainSettings, corpus_file::AbstractString; epochs::Int,
+                     checkpoint_dir::AbstractString, contexts::AbstractVector{mx.Context}, resume::Bool = false,
+                     allow_new_text::Bool = false, hooks::Hooks = NO_HOOKS)
+    check_writable(checkpoint_dir)
+    prefix = joinpath(checkpoint_dir, String(model.name))
+    with_run_lock(prefix) do
+        mx.clear_stale_temps(checkpoint_dir)
+        hooks.poll()
+        text = read_text(corpus_file, "corpus file")
+        hooks.poll()
+        train_locked(model, settings, text, prefix; epochs = epochs, contexts = contexts, resume = resume,
+                     allow_new_text = allow_new_text, hooks = hooks)
     end
-    p.batch += 1
-    elapsed = time() - p.epoch_started
-    rate = state.curr_batch * p.chars_per_batch / max(elapsed, 1e-9)
-    left = ((p.n_batch - p.batch) + (p.n_epoch - p.epoch) * p.n_batch) * p.chars_per_batch / max(rate, 1e-9)
-    Bridge.emit("progress"; epoch = p.epoch, n_epoch = p.n_epoch, batch = p.batch, n_batch = p.n_batch,
-                chars_per_s = rate, nll = get(nll)[1][2], eta_s = left)
+end
+
+function train_locked(model, settings, text, prefix; epochs, contexts, resume, allow_new_text, hooks)
+    optimizer = make_optimizer(settings)
+    if resume && nothing_saved(prefix)
+        @info "The run at $prefix saved nothing yet (it was stopped before its first checkpoint): starting it"
+        resume = false
+    end
+    if resume
+        meta, spec, arg_params, states, begin_epoch, skip =
+            resume_point(prefix, model, settings, optimizer, text, allow_new_text)
+        vocab = meta_vocab(meta)
+    else
+        refuse_to_overwrite(prefix)
+        vocab = build_vocabulary(text)
+        spec = ModelSpec(; model..., n_class = n_class(vocab))
+        check_memory(spec, settings, length(contexts))   # before the weights are drawn
+        meta = new_meta(vocab, spec, settings)
+        meta["corpus_identity"] = text_identity(text)
+        mx.srand(settings.seed)
+        arg_params = initial_params(spec, mx.UniformInitializer(settings.init_scale))
+        states, begin_epoch, skip = nothing, 1, 0
+    end
+    meta["train"]["epochs"] = epochs
+    begin_epoch > epochs &&
+        throw(UserError("the run at $prefix has already trained $(begin_epoch - 1) epochs: " *
+                        "ask for more with --epochs to continue it"))
+    data = lstm_data(spec, settings, vocab, text)
+    write_meta(prefix, meta)   # from now on the folder always holds a run that loads
+
+    ff = mx.FeedForward(LSTM(spec, settings.seq_len); context = contexts)
+    ff.arg_params = arg_params
+    # A resumed partial epoch's earlier batches: their NLL and seconds count in the epoch's record.
+    before = get(meta, "partial", nothing)
+    nll = NLL()
+    function save(model, p::TrainingProgress, metric)
+        train_nll, seconds = merged_epoch(before, p, metric[1][2])
+        val_nll = get(nll)[1][2]
+        isfinite(val_nll) || throw(TrainingDiverged(p.epoch, -1, val_nll))
+        save_epoch!(meta, prefix, model, optimizer, p.epoch; train_nll = train_nll, val_nll = val_nll,
+                    seconds = seconds, cell = spec.cell, hooks = hooks)
+    end
+    function interrupted(p::TrainingProgress)
+        already = before === nothing || before["epoch"] != p.epoch ? 0 : before["batches_done"]
+        p.batch == already && return   # nothing trained since the checkpoint on disk
+        train_nll, seconds = merged_epoch(before, p, p.train_nll)
+        save_interrupted!(meta, prefix, ff, optimizer, p.epoch, p.batch; train_nll = train_nll,
+                          seconds = seconds, cell = spec.cell, hooks = hooks)
+    end
+    @info "Training $(spec.layers)x$(spec.hidden) LSTM ($(spec.cell) cell) on $(length(text)) characters " *
+          "($(n_class(vocab)) classes) on $(join(string.(contexts), ", "))"
+    try
+        fit_lstm!(ff, optimizer, settings, data; n_epoch = epochs, begin_epoch = begin_epoch,
+                  skip = skip, states = states, nll = nll, callbacks = [mx.speedometer()], on_epoch = save,
+                  on_interrupt = interrupted, hooks = hooks)
+    catch e
+        e isa TrainingDiverged || rethrow()
+        throw(UserError(diverged_message(e, meta, prefix, settings)))
+    end
+    return meta
+end
+
+function diverged_message(e::TrainingDiverged, meta, prefix, settings)
+    where = e.batch < 0 ? "its validation" : "batch $(e.batch)"
+    kept = meta["epoch"] == 0 ? "no epoch was saved before" :
+           "the last good checkpoint, $(mx.checkpoint_params_file(prefix, meta["epoch"])), is kept"
+    return "training diverged in epoch $(e.epoch) at $where (the NLL became $(e.nll)): nothing of that " *
+           "epoch was saved and $kept; lower learning_rate (now $(settings.learning_rate)) or set grad_clip"
+end
+
+# Whether the run at `prefix` was started but saved no checkpoint (its meta is written first).
+function nothing_saved(prefix)
+    isfile(meta_path(prefix)) || return false
+    meta = read_meta(meta_path(prefix))
+    return meta["epoch"] == 0 && !haskey(meta, "partial")
+end
+
+# A run that saved nothing may be started again; anything more is the user's work.
+function refuse_to_overwrite(prefix)
+    isfile(meta_path(prefix)) && !nothing_saved(prefix) &&
+        throw(UserError("$(meta_path(prefix)) already holds a run: add --resume to continue it, " *
+                        "or choose another checkpoint_dir or model name to start afresh"))
+end
+
+"""
+    merged_epoch(before, progress, train_nll) -> (train_nll, seconds)
+
+The epoch's record so far: this session's `train_nll` and seconds, merged (by batches) with
+what a resumed partial epoch (`before`, the meta's "partial") had measured before.
+"""
+function merged_epoch(before, p::TrainingProgress, train_nll)
+    seconds = time() - p.epoch_started
+    # A partial epoch saved before its NLL and seconds were recorded counts from the resume.
+    (before === nothing || before["epoch"] != p.epoch || before["batches_done"] == 0 ||
+     !haskey(before, "train_nll")) && return train_nll, seconds
+    done, now = before["batches_done"], p.batch - before["batches_done"]
+    merged = now == 0 ? before["train_nll"] : (done * before["train_nll"] + now * train_nll) / p.batch
+    return merged, before["seconds"] + seconds
+end
+
+# Where `--resume` starts: after the last saved epoch, or inside an interrupted one. The run
+# goes on with the cell `model` asks for, its weights and optimizer states converted, on `text`.
+function resume_point(prefix, model::NamedTuple, settings::TrainSettings, optimizer, text, allow_new_text)
+    isfile(meta_path(prefix)) ||
+        throw(UserError("there is no run to resume at $prefix ($(meta_path(prefix)) is missing): " *
+                        "train without --resume first, or point --checkpoint-dir at the run"))
+    meta = read_meta(meta_path(prefix))
+    different = differing_setting(settings, meta["train"])
+    different === nothing ||
+        throw(UserError("--resume continues the saved run, which has $(different[1]) = $(repr(different[2])), " *
+                        "not $(repr(different[3])): drop that setting or start a new run elsewhere"))
+    spec = model_spec(meta)
+    for key in (:layers, :hidden, :embed, :dropout)
+        getfield(spec, key) == model[key] ||
+            throw(UserError("--resume continues the saved run, whose model has $key = $(getfield(spec, key)), " *
+                            "not $(model[key]): use the saved run's settings"))
+    end
+    check_same_text!(meta, text, meta_vocab(meta), allow_new_text)
+    partial = get(meta, "partial", nothing)
+    epoch, skip = partial === nothing ? (meta["epoch"], 0) : (partial["epoch"], partial["batches_done"])
+    cell = model.cell
+    # The file's own cell (an earlier epoch may have been trained with the other one).
+    _, saved_spec, saved_params = load_trained(mx.checkpoint_params_file(prefix, epoch))
+    states_file = states_path(prefix, epoch)
+    isfile(states_file) ||
+        throw(UserError("$states_file is missing, so the optimizer cannot continue where it " *
+                        "stopped: restore it, or start a new run"))
+    states = load_states(states_file, optimizer, arrays -> convert_cell(arrays, saved_spec, cell))
+    if cell != saved_spec.cell
+        @info "Converting the run from the $(saved_spec.cell) cell to the $cell cell"
+        meta["model"]["cell"] = String(cell)
+    end
+    begin_epoch = partial === nothing ? epoch + 1 : epoch
+    @info partial === nothing ? "Resuming after epoch $epoch" : "Resuming epoch $epoch after batch $skip"
+    return meta, with_cell(saved_spec, cell), convert_cell(saved_params, saved_spec, cell), states, begin_epoch, skip
+end
+
+# The optimizer's saved state, converted to the cell that goes on; a damaged file is the user's to fix.
+function load_states(path, optimizer, convert)
+    try
+        return mx.load_states(path, optimizer; convert = convert)
+    catch e
+        e isa mx.MXError || rethrow()
+        throw(UserError("the optimizer state file $path is corrupt, truncated or not pyjlchar's " *
+                        "($(first(split(e.msg, '\n')))): restore it, or start a new run"))
+    end
 end
 
 function save_states!(prefix, epoch, model, optimizer)
     mx.write_atomically(tmp -> mx.save_states(tmp, optimizer, model.opt_states), states_path(prefix, epoch))
 end
 
-# After each epoch: params, optimizer states, then the meta file that points at them.
-function save_epoch!(meta, prefix, model, optimizer, state, train_metric, nll::NLL, p::TrainingProgress)
-    epoch = state.curr_epoch
-    epoch == 0 && return
-    mx.save_checkpoint(model, prefix, epoch)
-    save_states!(prefix, epoch, model, optimizer)
+# Before overwriting the files of an epoch that the meta names as partial, the meta goes back to
+# the last complete epoch: a kill in between then leaves files that agree with each other.
+function release_partial!(meta, prefix, epoch)
+    partial = get(meta, "partial", nothing)
+    partial !== nothing && partial["epoch"] == epoch || return
     delete!(meta, "partial")
-    record_epoch!(meta, epoch; train_nll = train_metric[1][2], val_nll = get(nll)[1][2],
-                  seconds = time() - p.epoch_started)
     write_meta(prefix, meta)
 end
 
-# On Ctrl-C: the weights after the last complete batch, as the (partial) epoch in progress.
-function save_interrupted!(meta, prefix, model, optimizer, p::TrainingProgress)
-    (p.epoch == 0 || isempty(model.arg_params)) && return
-    mx.save_checkpoint(model, prefix, p.epoch)
-    save_states!(prefix, p.epoch, model, optimizer)
-    meta["partial"] = Dict{String,Any}("epoch" => p.epoch, "batches_done" => p.batch)
+# After each epoch: params, optimizer states, then the meta file that points at them.
+function save_epoch!(meta, prefix, model, optimizer, epoch; train_nll, val_nll, seconds, cell, hooks)
+    release_partial!(meta, prefix, epoch)
+    mx.save_checkpoint(model, prefix, epoch)
+    save_states!(prefix, epoch, model, optimizer)
+    record_epoch!(meta, epoch; train_nll = train_nll, val_nll = val_nll, seconds = seconds, cell = cell)
     write_meta(prefix, meta)
-    @info "Interrupted in epoch $(p.epoch) after batch $(p.batch); saved it to resume from there"
+    hooks.progress("checkpoint"; path = mx.checkpoint_params_file(prefix, epoch), epoch = epoch, partial = false)
+end
+
+# When stopped: the weights after the last complete batch, as the (partial) epoch in progress,
+# with the training NLL and seconds measured so far.
+function save_interrupted!(meta, prefix, model, optimizer, epoch, batches_done; train_nll, seconds, cell, hooks)
+    isempty(model.arg_params) && return
+    release_partial!(meta, prefix, epoch)
+    mx.save_checkpoint(model, prefix, epoch)
+    save_states!(prefix, epoch, model, optimizer)
+    meta["partial"] = Dict{String,Any}("epoch" => epoch, "batches_done" => batches_done, "train_nll" => train_nll,
+                                       "seconds" => seconds, "cell" => String(cell))
+    write_meta(prefix, meta)
+    hooks.progress("checkpoint"; path = mx.checkpoint_params_file(prefix, epoch), epoch = epoch, partial = true)
+    @info "Interrupted in epoch $epoch after batch $batches_done; saved it to resume from there"
 end

@@ -89,5 +89,4 @@ function features()
     return [unsafe_string(f.name) => f.enabled for f in unsafe_wrap(Array, p[], n[])]
 end
 
-enabled_features() = [name for (name, on) in features() if on]
 has_feature(name::AbstractString) = any(f -> f.first == name && f.second, features())

@@ -187,11 +187,8 @@ end
 slice(arr::NDArray, i::Integer) = slice(arr, i:i)
 
 # ----- waiting ---------------------------------------------------------------------------------
-# libmxnet runs operations asynchronously; these wait for them.
 
-wait_to_read(arr::NDArray) = @mxcall(:MXNDArrayWaitToRead, (Ptr{Cvoid},), arr)
-wait_to_write(arr::NDArray) = @mxcall(:MXNDArrayWaitToWrite, (Ptr{Cvoid},), arr)
-"Waits until libmxnet has finished every pending operation."
+"Waits until libmxnet, which runs operations asynchronously, has finished every pending one."
 wait_all() = @mxcall(:MXNDArrayWaitAll, ())
 
 # ----- operators -------------------------------------------------------------------------------
@@ -227,7 +224,9 @@ end
     save(filename, arrays::AbstractDict{<:Union{Symbol,AbstractString},NDArray})
     save(filename, arrays::AbstractVector{NDArray})
 
-Writes arrays in libmxnet's `.params` format (readable by `mx.nd.load` in Python).
+Writes arrays in libmxnet's `.params` format (readable by `mx.nd.load` in Python), and reads
+the file back: libmxnet does not check the `fclose` that writes its last buffer, so on a full
+disk a small file comes out short or empty without an error. An incomplete file is an MXError.
 """
 function save(filename::AbstractString, arrays::AbstractDict)
     names = String[string(name) for name in keys(arrays)]
@@ -236,6 +235,7 @@ function save(filename::AbstractString, arrays::AbstractDict)
         @mxcall(:MXNDArraySave, (Cstring, UInt32, Ptr{Ptr{Cvoid}}, Ptr{Cstring}),
                 filename, length(array_list), handles(array_list), names)
     end
+    check_saved(filename, length(array_list), names)
 end
 
 function save(filename::AbstractString, arrays::AbstractVector{NDArray})
@@ -243,6 +243,27 @@ function save(filename::AbstractString, arrays::AbstractVector{NDArray})
         @mxcall(:MXNDArraySave, (Cstring, UInt32, Ptr{Ptr{Cvoid}}, Ptr{Cstring}),
                 filename, length(arrays), handles(arrays), C_NULL)
     end
+    check_saved(filename, length(arrays), nothing)
+end
+
+# Throws an MXError unless `filename` reads back as the `n` arrays (named `names`, or unnamed)
+# just saved.
+function check_saved(filename::AbstractString, n::Integer, names)
+    saved = try
+        load(filename, NDArray)
+    catch e
+        e isa MXError || rethrow()
+        cause = strip(first(split(e.msg, '\n')))
+        throw(MXError("$filename came out incomplete: reading it back fails ($cause)"))
+    end
+    arrays = saved isa AbstractDict ? collect(values(saved)) : saved
+    complete = length(arrays) == n &&
+               (n == 0 || (names === nothing ? saved isa AbstractVector :
+                           saved isa AbstractDict && Set(string.(keys(saved))) == Set(names)))
+    foreach(finalize, arrays)   # free the copies now, not at the next collection
+    complete || throw(MXError("$filename came out incomplete: it reads back as $(length(arrays)) " *
+                              "arrays, not the $n saved"))
+    return nothing
 end
 
 """

@@ -1,18 +1,18 @@
 @testset "bench" begin
     corpus = joinpath(mktempdir(), "corpus.txt")
     write(corpus, repeat(FIXTURE_TEXT, 20))
-    @testset "training for a wall-clock budget ($cell cell)" for cell in ("lstm", "fused")
-        r = PyJLChar.bench_train(corpus; cell = cell, layers = 1, hidden = 8, embed = 4, seq_len = 5,
-                                 batch_size = 3, seconds = 1.5, warmup_batches = 2, validate = true)
+    model(cell) = (name = :ptb, layers = 1, hidden = 8, embed = 4, dropout = 0.0, cell = cell)
+    settings = test_settings(seq_len = 5, batch_size = 3)
+    @testset "training for a wall-clock budget ($cell cell)" for cell in (:lstm, :fused)
+        r = PyJLChar.bench_train(model(cell), settings, corpus; seconds = 1.5, warmup_batches = 2, validate = true)
         @test r["batches"] > 2 && r["chars_per_s"] > 0 && isfinite(r["train_nll"]) && isfinite(r["val_nll"])
-        @test PyJLChar.bench_train(corpus; cell = cell, layers = 1, hidden = 8, embed = 4, seq_len = 5,
-                                   batch_size = 3, seconds = 0.5)["val_nll"] === nothing
+        @test PyJLChar.bench_train(model(cell), settings, corpus; seconds = 0.5)["val_nll"] === nothing
     end
-    @test PyJLChar.bench_train(corpus; layers = 1, hidden = 8, embed = 4, seq_len = 5, batch_size = 3,
-                               seconds = 0.0, warmup_batches = 2)["batches"] == 3   # a figure, however short
+    @test PyJLChar.bench_train(model(:lstm), settings, corpus; seconds = 0.0,
+                               warmup_batches = 2)["batches"] == 3   # a figure, however short
     @testset "the budget, not the text, ends the pass" begin
         vocab = PyJLChar.build_vocabulary(FIXTURE_TEXT)
-        spec = PyJLChar.ModelSpec(:ptb, 1, 4, 4, PyJLChar.n_class(vocab), 0.0)
+        spec = spec_for(PyJLChar.n_class(vocab); layers = 1, hidden = 4, embed = 4)
         provider = PyJLChar.CharSeqProvider(FIXTURE_TEXT, 2, 5, vocab, spec)
         n = PyJLChar.n_batches(provider)
         labels(batches) = [copy(b.label[1]) for b in batches]
@@ -22,7 +22,8 @@
         @test length(collect(PyJLChar.BudgetedBatches(mx.eachbatch(provider), 0.0, n + 2))) == n + 2
     end
     @testset "sampling $streams stream(s)" for streams in (1, 4)
-        r = PyJLChar.bench_sample(; layers = 1, hidden = 8, embed = 4, n_class = 10, streams = streams, seconds = 0.3)
+        r = PyJLChar.bench_sample(spec_for(10; layers = 1, hidden = 8, embed = 4, cell = :fused);
+                                  streams = streams, seconds = 0.3, init_scale = 0.1)
         @test r["chars_per_s"] > 0 && r["streams"] == streams
     end
 end

@@ -13,19 +13,36 @@
         @test meta["unknown_class"] == PyJLChar.unknown_class(vocab)
         @test meta["model"] == Dict("name" => "ptb", "layers" => 2, "hidden" => 8, "embed" => 6,
                                     "dropout" => 0.0, "cell" => "lstm", "n_class" => spec.n_class)
-        @test meta["train"] == Dict("seq_len" => 4, "batch_size" => 2)
-        @test meta["history"] == [Dict("epoch" => 1, "train_nll" => 3.0, "val_nll" => nothing, "seconds" => 0.5)]
+        @test meta["train"] == PyJLChar.settings_dict(test_settings())
+        @test PyJLChar.differing_setting(test_settings(), meta["train"]) === nothing
+        @test PyJLChar.differing_setting(test_settings(seed = 2), meta["train"]) == (:seed, 1, 2)
+        @test meta["history"] == [Dict("epoch" => 1, "train_nll" => 3.0, "val_nll" => nothing, "seconds" => 0.5, "cell" => "lstm")]
         @test meta["epoch"] == 1
         @test PyJLChar.model_spec(meta) == spec
         @test PyJLChar.meta_vocab(meta).chars == vocab.chars
     end
 
     @testset "history: a resumed run replaces the epochs it redoes" begin
-        meta = PyJLChar.new_meta(vocab, spec, Dict())
+        meta = PyJLChar.new_meta(vocab, spec, test_settings())
         for epoch in [1, 2, 3, 2]
-            PyJLChar.record_epoch!(meta, epoch; train_nll = epoch, val_nll = 1.5, seconds = 1)
+            PyJLChar.record_epoch!(meta, epoch; train_nll = epoch, val_nll = 1.5, seconds = 1, cell = :lstm)
         end
         @test [h["epoch"] for h in meta["history"]] == [1, 2] && meta["epoch"] == 2
+    end
+
+    @testset "checkpoint_file: a .params file, or a prefix's best validated epoch" begin
+        @test PyJLChar.checkpoint_file(path) == path
+        meta = PyJLChar.read_meta(PyJLChar.meta_path(prefix))
+        run = joinpath(mktempdir(), "ptb")
+        for (epoch, val_nll) in ((1, 2.0), (2, 1.5), (3, 1.7))
+            PyJLChar.record_epoch!(meta, epoch; train_nll = 1.0, val_nll = val_nll, seconds = 1, cell = :lstm)
+        end
+        PyJLChar.write_meta(run, meta)
+        @test PyJLChar.checkpoint_file(run) == run * "-0002.params"
+        @test occursin("does not exist", user_error(() -> PyJLChar.checkpoint_file(run * "-0009.params")))
+        @test occursin("is missing", user_error(() -> PyJLChar.checkpoint_file(joinpath(dir, "other"))))
+        PyJLChar.write_meta(run, PyJLChar.new_meta(vocab, spec, test_settings()))
+        @test occursin("no epoch yet", user_error(() -> PyJLChar.checkpoint_file(run)))
     end
 
     @testset "load_trained" begin

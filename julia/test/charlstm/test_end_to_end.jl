@@ -2,7 +2,7 @@
     # A text an LSTM learns in a few epochs; the greedy sample must then repeat it.
     text = repeat("hello world\n", 60)
     vocab = PyJLChar.build_vocabulary(text)
-    spec = PyJLChar.ModelSpec(:ptb, 1, 16, 8, PyJLChar.n_class(vocab), 0.0)
+    spec = spec_for(PyJLChar.n_class(vocab); layers = 1, hidden = 16, embed = 8)
     train, validation = PyJLChar.split_text(text, 0.8)
     provider(part) = PyJLChar.CharSeqProvider(part, 4, 8, vocab, spec)
     model = mx.FeedForward(PyJLChar.LSTM(spec, 8))
@@ -13,10 +13,10 @@
                eval_metric = PyJLChar.NLL(), initializer = mx.UniformInitializer(0.1),
                callbacks = [mx.do_checkpoint(prefix)])
     end
-    meta = PyJLChar.new_meta(vocab, spec, Dict("seq_len" => 8))
-    PyJLChar.write_meta(prefix, PyJLChar.record_epoch!(meta, 5; train_nll = 0.0, val_nll = 0.0, seconds = 0.0))
+    meta = PyJLChar.new_meta(vocab, spec, test_settings(seq_len = 8))
+    PyJLChar.write_meta(prefix, PyJLChar.record_epoch!(meta, 5; train_nll = 0.0, val_nll = 0.0, seconds = 0.0, cell = :lstm))
 
     path = mx.checkpoint_params_file(prefix, 5)
-    @test PyJLChar.sample_text(path; length = 23, temperature = 0, prime = "h") == ["hello world\nhello world\n"]
+    @test sample_from(path; length = 23, temperature = 0, prime = "h") == ["hello world\nhello world\n"]
     @test PyJLChar.evaluate_text(path, validation)["nll"] < 0.1
 end

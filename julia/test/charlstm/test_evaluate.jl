@@ -14,9 +14,9 @@
             onehot[ids[k] + 1] = 1
             outputs = mx.forward(exec; ptb_data_1 = onehot)
             total -= log(copy(outputs[1])[ids[k+1] + 1])
-            for l in 1:spec.n_layer
+            for l in 1:spec.layers
                 copy!(args[Symbol("ptb_l$(l)_init_c")], copy(outputs[1 + l]))
-                copy!(args[Symbol("ptb_l$(l)_init_h")], copy(outputs[1 + spec.n_layer + l]))
+                copy!(args[Symbol("ptb_l$(l)_init_h")], copy(outputs[1 + spec.layers + l]))
             end
         end
         return total / (length(ids) - 1)

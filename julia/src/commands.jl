@@ -1,0 +1,92 @@
+"""
+The commands Python calls: train, sample, evaluate, graph, bench_train, bench_sample,
+system_info. pyjlchar/charlstm.py names them and passes the settings that pyjlchar/config.py
+validated (where every default lives) as flat keywords, all required. This is the one place
+where those keywords become the char-lstm's types (`ModelSpec`, `TrainSettings`, devices,
+cells) and where the bridge's hooks (progress events, Ctrl-C) are handed to the work.
+"""
+module Commands
+
+using ..PyJLChar
+using ..PyJLChar: ModelSpec, TrainSettings, Hooks, UserError, mx
+import ..Bridge
+
+const BRIDGE_HOOKS = Hooks(progress = Bridge.emit, poll = Bridge.poll)
+
+"A device from Python's [\"cpu\", 0] / [\"gpu\", 1] form; a UserError for one this libmxnet lacks."
+function device(pair::AbstractVector)
+    kind, id = pair
+    ctx = kind == "gpu" ? mx.gpu(id) : kind == "cpu" ? mx.cpu(id) : throw(ArgumentError("not a device: $pair"))
+    try
+        return mx.check_available(ctx)
+    catch e
+        e isa mx.MXError || rethrow()
+        throw(UserError(e.msg))   # already says what to install instead
+    end
+end
+
+"A cell Python names (\"lstm\" or \"fused\"), or `nothing` for a checkpoint's own."
+as_cell(name::AbstractString) = Symbol(name)
+as_cell(::Nothing) = nothing
+
+model(; name, layers, hidden, embed, dropout, cell) =
+    (name = Symbol(name), layers = layers, hidden = hidden, embed = embed, dropout = dropout, cell = Symbol(cell))
+
+"""
+    train(; corpus_file, corpus, train_ratio, name, layers, hidden, embed, dropout, cell,
+          seq_len, batch_size, optimizer, learning_rate, weight_decay, grad_clip, init_scale,
+          seed, epochs, checkpoint_dir, context, resume, allow_new_text) -> Dict
+
+`pyjlchar train`: PyJLChar.train_model on the text in `corpus_file` (`corpus` is its name
+as the user gave it), on the devices in `context` (a list of pairs). Returns the run's meta.
+"""
+function train(; corpus_file, corpus, train_ratio, name, layers, hidden, embed, dropout, cell, seq_len,
+               batch_size, optimizer, learning_rate, weight_decay, grad_clip, init_scale, seed, epochs,
+               checkpoint_dir, context, resume, allow_new_text)
+    settings = TrainSettings(; corpus, train_ratio, seq_len, batch_size, optimizer, learning_rate,
+                             weight_decay, grad_clip, init_scale, seed)
+    return PyJLChar.train_model(model(; name, layers, hidden, embed, dropout, cell), settings, corpus_file;
+                                epochs = epochs, checkpoint_dir = checkpoint_dir, contexts = device.(context),
+                                resume = resume, allow_new_text = allow_new_text, hooks = BRIDGE_HOOKS)
+end
+
+"""
+    sample(; checkpoint, length, temperature, top_k, prime, num_samples, seed, context, cell)
+        -> Vector{String}
+
+`pyjlchar sample`: `checkpoint` is a .params file or a run's prefix (its best epoch).
+"""
+sample(; checkpoint, length, temperature, top_k, prime, num_samples, seed, context, cell) =
+    PyJLChar.sample_text(PyJLChar.checkpoint_file(checkpoint); length = length, temperature = temperature,
+                         top_k = top_k, prime = prime, seed = seed, num_samples = num_samples,
+                         context = device(context), cell = as_cell(cell), hooks = BRIDGE_HOOKS)
+
+"`pyjlchar eval`: scores the text in `text_file` with `checkpoint` (a .params file or a run's prefix)."
+evaluate(; checkpoint, text_file, context, cell) =
+    PyJLChar.evaluate_text(PyJLChar.checkpoint_file(checkpoint), PyJLChar.read_text(text_file, "text file");
+                           context = device(context), cell = as_cell(cell), hooks = BRIDGE_HOOKS)
+
+"`pyjlchar visualize`: the graph of the model, `steps` long, with shapes for `batch` streams."
+graph(; name, layers, hidden, embed, dropout, cell, n_class, steps, batch) =
+    PyJLChar.lstm_graph(ModelSpec(; name, layers, hidden, embed, dropout, cell, n_class), steps, batch)
+
+"`pyjlchar bench`: training throughput on the text in `corpus_file`, as `train` trains."
+function bench_train(; corpus_file, corpus, train_ratio, name, layers, hidden, embed, dropout, cell, seq_len,
+                     batch_size, optimizer, learning_rate, weight_decay, grad_clip, init_scale, seed, seconds,
+                     warmup_batches, validate)
+    settings = TrainSettings(; corpus, train_ratio, seq_len, batch_size, optimizer, learning_rate,
+                             weight_decay, grad_clip, init_scale, seed)
+    return PyJLChar.bench_train(model(; name, layers, hidden, embed, dropout, cell), settings, corpus_file;
+                                seconds = seconds, warmup_batches = warmup_batches, validate = validate,
+                                hooks = BRIDGE_HOOKS)
+end
+
+"`pyjlchar bench`: sampling throughput of a model with random weights."
+bench_sample(; name, layers, hidden, embed, dropout, cell, n_class, streams, seconds, init_scale) =
+    PyJLChar.bench_sample(ModelSpec(; name, layers, hidden, embed, dropout, cell, n_class);
+                          streams = streams, seconds = seconds, init_scale = init_scale, hooks = BRIDGE_HOOKS)
+
+"`pyjlchar doctor`: the Julia side and the libmxnet build."
+system_info() = PyJLChar.system_info()
+
+end # module

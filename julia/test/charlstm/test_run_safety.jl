@@ -1,0 +1,110 @@
+# What keeps a run's files usable and its errors plain when things go wrong.
+@testset "run safety" begin
+    user_error(f) = try f(); nothing catch e; e isa PyJLChar.UserError ? e.msg : rethrow() end
+    quiet(f) = Base.CoreLogging.with_logger(f, Base.CoreLogging.NullLogger())
+
+    @testset "read_text: the file once, its first bad byte named" begin
+        dir = mktempdir()
+        file(name, bytes) = (path = joinpath(dir, name); write(path, bytes); path)
+        @test PyJLChar.read_text(file("ok.txt", "héllo ✓\n"), "corpus file") == "héllo ✓\n"
+        msg = user_error(() -> PyJLChar.read_text(file("latin1.txt", UInt8[0x6e, 0x61, 0xef, 0x76, 0x65]), "corpus file"))
+        @test occursin("is not UTF-8 (byte 0xef at offset 2)", msg) && occursin("iconv", msg)
+        msg = user_error(() -> PyJLChar.read_text(file("bin.dat", UInt8[0x61, 0x62, 0x63, 0x00, 0x01]), "text file"))
+        @test occursin("text file", msg) && occursin("NUL byte at offset 3", msg)
+        big = "ab✓"^100_000 * String(UInt8[0xff]) * "cd"
+        @test occursin("offset $(sizeof("ab✓"^100_000))", user_error(() -> PyJLChar.read_text(file("big.txt", big), "corpus file")))
+    end
+
+    @testset "check_writable: found before any training" begin
+        dir = mktempdir()
+        PyJLChar.check_writable(joinpath(dir, "new", "folder"))
+        @test isdir(joinpath(dir, "new", "folder")) && isempty(readdir(joinpath(dir, "new", "folder")))
+        write(joinpath(dir, "a-file"), "x")
+        @test occursin("a-file is a file", user_error(() -> PyJLChar.check_writable(joinpath(dir, "a-file", "sub"))))
+        ro = joinpath(dir, "read-only")
+        mkdir(ro)
+        chmod(ro, 0o555)
+        # root writes anywhere; the test means something only for other users
+        if !(try; write(joinpath(ro, "probe"), ""); true; catch; false; end)
+            @test occursin("cannot write checkpoints in $ro", user_error(() -> PyJLChar.check_writable(ro)))
+        end
+    end
+
+    @testset "with_run_lock: one writer, a dead writer's lock taken over" begin
+        prefix = joinpath(mktempdir(), "ptb")
+        inside = PyJLChar.with_run_lock(prefix) do
+            # A second writer, even in this process (flock is per open file), is refused.
+            user_error(() -> PyJLChar.with_run_lock(() -> nothing, prefix))
+        end
+        @test occursin("another process (pid $(getpid())) is training the run at $prefix", inside)
+        @test read(PyJLChar.lock_path(prefix), String) == ""   # released in order
+        write(PyJLChar.lock_path(prefix), "999999999")         # left by a process that is gone
+        @test PyJLChar.with_run_lock(() -> :ran, prefix) == :ran
+    end
+
+    @testset "memory estimate: a size that cannot fit is refused with the figure" begin
+        settings = test_settings(seq_len = 32, batch_size = 32)
+        small = spec_for(80; layers = 2, hidden = 256, embed = 256)
+        @test 10 * 2^20 < PyJLChar.training_bytes(small, settings, 1) < Sys.total_memory() ÷ 4
+        huge = spec_for(80; layers = 2, hidden = 100_000, embed = 256)
+        msg = user_error(() -> PyJLChar.check_memory(huge, settings, 1))
+        @test occursin("needs at least", msg) && occursin("GiB", msg) && occursin("lower hidden", msg)
+    end
+
+    @testset "the same text, or a new one only when asked, in the same vocabulary" begin
+        vocab = PyJLChar.build_vocabulary("abc ")
+        meta = Dict{String,Any}("corpus_identity" => PyJLChar.text_identity("abc abc"))
+        PyJLChar.check_same_text!(meta, "abc abc", vocab, false)
+        @test occursin("--allow-new-text", user_error(() -> PyJLChar.check_same_text!(meta, "cab cab", vocab, false)))
+        @test occursin("lacks (\"x\")", user_error(() -> PyJLChar.check_same_text!(meta, "abx", vocab, true)))
+        quiet(() -> PyJLChar.check_same_text!(meta, "cab", vocab, true))
+        @test meta["corpus_identity"] == PyJLChar.text_identity("cab")
+    end
+
+    @testset "a checkpoint loads with the cell that wrote it, whatever the meta says" begin
+        dir = mktempdir()
+        path, params, vocab, spec = make_checkpoint(dir)
+        meta = PyJLChar.read_meta(PyJLChar.meta_path(joinpath(dir, "ptb")))
+        meta["model"]["cell"] = "fused"   # as after `train --resume --cell fused`
+        PyJLChar.write_meta(joinpath(dir, "ptb"), meta)
+        _, loaded_spec, loaded = PyJLChar.load_trained(path)
+        @test loaded_spec.cell == :lstm && Set(keys(loaded)) == Set(keys(params))
+        @test PyJLChar.load_trained(path; cell = :fused)[2].cell == :fused
+    end
+
+    @testset "a malformed meta history is one sentence" begin
+        dir = mktempdir()
+        make_checkpoint(dir)
+        prefix = joinpath(dir, "ptb")
+        good = read(PyJLChar.meta_path(prefix), String)
+        for bad in ("\"history\": {}", "\"history\": [{\"train_nll\": 1.0, \"val_nll\": null}]",
+                    "\"history\": [{\"epoch\": 1, \"train_nll\": 1.0, \"val_nll\": \"low\"}]")
+            write(PyJLChar.meta_path(prefix), replace(good, r"\"history\": \[[^\]]*\]" => bad))
+            @test occursin("lacks a valid \"history\"", user_error(() -> PyJLChar.checkpoint_file(prefix)))
+        end
+    end
+
+    @testset "training: divergence stops without saving, the run's files stay loadable" begin
+        dir = mktempdir()
+        corpus = joinpath(dir, "corpus.txt")
+        write(corpus, repeat(FIXTURE_TEXT, 30))
+        model = (name = :ptb, layers = 1, hidden = 8, embed = 4, dropout = 0.0, cell = :lstm)
+        train(settings; checkpoint_dir = dir, kw...) =
+            quiet(() -> PyJLChar.train_model(model, settings, corpus; checkpoint_dir = checkpoint_dir,
+                                             contexts = [mx.cpu()], kw...))
+        meta = train(test_settings(seq_len = 8, batch_size = 4); epochs = 1)
+        @test meta["epoch"] == 1 && meta["history"][1]["cell"] == "lstm"
+        @test meta["corpus_identity"] == PyJLChar.text_identity(read(corpus, String))
+        # A second fresh start over a run that saved an epoch is refused.
+        @test occursin("already holds a run", user_error(() -> train(test_settings(seq_len = 8, batch_size = 4); epochs = 1)))
+        # An absurd learning rate: the NLL turns NaN, nothing is saved, the message says what is kept.
+        wild = joinpath(dir, "wild")
+        msg = user_error(() -> train(test_settings(seq_len = 8, batch_size = 4, learning_rate = 1e30);
+                                     epochs = 2, checkpoint_dir = wild))
+        @test occursin("training diverged in epoch 1", msg) && occursin("no epoch was saved", msg)
+        @test PyJLChar.read_meta(PyJLChar.meta_path(joinpath(wild, "ptb")))["epoch"] == 0
+        @test !isfile(joinpath(wild, "ptb-0001.params"))
+        # A run that saved no epoch may simply be started again.
+        @test train(test_settings(seq_len = 8, batch_size = 4); epochs = 1, checkpoint_dir = wild)["epoch"] == 1
+    end
+end
