@@ -6,9 +6,9 @@ import sys
 
 import click
 
-from . import julia
+from . import julia, streams
 from .config import DEFAULTS, DRAWING
-from .errors import Interrupted, JuliaError, UserError
+from .errors import Interrupted, JuliaError, OutputError, UserError
 
 _MODEL, _TRAIN = DEFAULTS["model"], DEFAULTS["train"]
 
@@ -64,7 +64,8 @@ def _config_and_flags(config_path: str | None, flags: dict) -> dict:
 
 @cli.command()
 @click.option("--config", "config_path", metavar="FILE",
-              help="TOML run configuration (e.g. config/shakespeare.toml); flags override it. "
+              help="TOML run configuration: a file, or a shipped one by name (shakespeare, quick); "
+                   "flags override it. "
                    "Without it, the original's settings.")
 @click.option("--context", metavar="DEVICES",
               help="cpu, gpu, gpu:0,1 or cpu:0,1 (several devices train data-parallel).")
@@ -310,21 +311,36 @@ def bench(as_json, layers, hidden, embed, seq_len, batch_size, seconds, no_cold_
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: turns every failure into one line on stderr and an exit code."""
+    """Entry point: turns every failure into one line on stderr and an exit code; the streams
+    and Ctrl-C behave as pyjlchar/streams.py describes."""
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
     if debug:
         julia.debug_default = True
+    watch = streams.InterruptWatch(julia.started)
     try:
+        streams.guard()
+        watch.start()
         cli.main(args=args, prog_name="pyjlchar", standalone_mode=False)
-    except click.exceptions.Abort:
+        sys.stdout.flush()  # the last of the output fails here, not unreported at exit
+    except click.exceptions.Abort:  # click's form of KeyboardInterrupt
+        watch.report()
         sys.exit(130)
     except click.ClickException as e:
         e.show()
         sys.exit(e.exit_code)
-    except KeyboardInterrupt:
-        click.echo("interrupted", err=True)
-        sys.exit(130)
+    except KeyboardInterrupt as e:
+        watch.report(e.what if isinstance(e, Interrupted) else "interrupted")
+        sys.exit(e.exit_code if isinstance(e, Interrupted) else 130)
+    except OutputError as e:
+        streams.drop_pending_output()
+        message = streams.output_error_message(e)
+        if message is None:
+            sys.exit(1)  # the reader has gone (`| head`): quietly
+        if debug:
+            raise
+        click.echo(message, err=True)
+        sys.exit(1)
     except (UserError, JuliaError) as e:
         if debug:
             if getattr(e, "backtrace", ""):
@@ -335,3 +351,17 @@ def main(argv: list[str] | None = None) -> None:
         if not isinstance(e, UserError):
             click.echo("(run with --debug for the backtrace)", err=True)
         sys.exit(1)
+    except OSError as e:  # a file operation that no command turned into a UserError
+        if debug:
+            raise
+        click.echo(f"error: {e.strerror or e}" + (f": {e.filename}" if e.filename else ""), err=True)
+        click.echo("(run with --debug for the backtrace)", err=True)
+        sys.exit(1)
+    finally:
+        watch.leaving.set()
+        try:
+            sys.stdout.flush()
+        except OutputError:  # output that a reported failure cut short: dropped, not a new error
+            streams.devnull_on(1)
+        except (OSError, ValueError):  # a caller's stream: theirs to handle
+            pass

@@ -34,3 +34,13 @@ class Interrupted(KeyboardInterrupt):
 
 class MXError(JuliaError):
     """libmxnet reported an error (its MXGetLastError text)."""
+
+
+class OutputError(Exception):
+    """stdout could not take the command's output: a full device, a closed stdout, a pipe whose
+    reader has gone. Not an OSError, so that no `except OSError` on the way swallows it."""
+
+    def __init__(self, errno: int, reason: str):
+        super().__init__(reason)
+        self.errno = errno
+        self.reason = reason

@@ -178,6 +178,11 @@ _julia: Julia | None = None
 debug_default = False
 
 
+def started() -> bool:
+    """Whether this process's Julia has started (Ctrl-C then reaches it through the bridge)."""
+    return _julia is not None
+
+
 def get(devices: list | None = None) -> Julia:
     """The process's Julia, started (once) on first use; `devices` (["cpu", 0]-style pairs),
     those of the first call, choose libmxnet's engine as it starts (runtime.engine_for)."""

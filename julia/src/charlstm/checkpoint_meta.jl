@@ -57,9 +57,8 @@ end
 Writes `<prefix>-meta.json` atomically: a crash mid-write leaves the previous file intact.
 """
 write_meta(prefix::AbstractString, meta::AbstractDict) =
-    mx.write_atomically(meta_path(prefix)) do temp
-        open(io -> JSON.write_json(io, meta; indent = 2), temp, "w")
-    end
+    mx.write_atomically(temp -> mx.write_checked(temp, sprint(io -> JSON.write_json(io, meta; indent = 2))),
+                        meta_path(prefix))
 
 """
     read_meta(path) -> Dict

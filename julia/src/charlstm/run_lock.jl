@@ -36,6 +36,14 @@ lock_path(prefix::AbstractString) = string(prefix, ".lock")
 # The OS file descriptor of an open file, as a Cint on Julia 1.5 (an Int) and later (a RawFD).
 raw_fd(io::IOStream) = (f = fd(io); f isa Integer ? Cint(f) : reinterpret(Cint, f))
 
+# The lock file's content, the holder's pid, written unbuffered: on a full disk it is merely
+# left out (the flock alone is the lock), and no buffered write fails later on close.
+function set_content(io::IOStream, text::String)
+    ccall(:ftruncate, Cint, (Cint, Int64), raw_fd(io), 0)
+    ccall(:pwrite, Cssize_t, (Cint, Ptr{UInt8}, Csize_t, Int64), raw_fd(io), text, sizeof(text), 0)
+    return nothing
+end
+
 """
     with_run_lock(f, prefix)
 
@@ -55,11 +63,10 @@ function with_run_lock(f, prefix::AbstractString)
         end
         left = strip(read(path, String))
         isempty(left) || @info "Taking over $path from process $left, which is gone"
-        truncate(io, 0)
-        write(io, string(getpid()))
-        flush(io)
+        set_content(io, string(getpid()))
         return f()
     finally
-        isopen(io) && (truncate(io, 0); close(io))   # an empty lock file: released in order
+        set_content(io, "")   # an empty lock file: released in order
+        close(io)
     end
 end

@@ -240,8 +240,7 @@ the folder.
 function save_checkpoint(sym::SymbolicNode, prefix::AbstractString, epoch::Integer,
                          arg_params::AbstractDict, aux_params::AbstractDict)
     isempty(dirname(prefix)) || mkpath(dirname(prefix))
-    # Julia writes the JSON (libmxnet's MXSymbolSaveToFile, the same text, ignores a full disk).
-    write_atomically(tmp -> write_checked(tmp, to_json(sym)), checkpoint_symbol_file(prefix))
+    write_atomically(tmp -> save(tmp, sym), checkpoint_symbol_file(prefix))
     arrays = Dict{String,NDArray}()
     for (name, arr) in arg_params
         arrays["arg:$name"] = arr

@@ -179,9 +179,8 @@ function from_json(json::AbstractString, ::Type{SymbolicNode} = SymbolicNode)
     end
 end
 
-"Writes the graph as libmxnet JSON (readable by `mx.sym.load` in Python)."
-save(filename::AbstractString, node::SymbolicNode) =
-    @mxcall(:MXSymbolSaveToFile, (Ptr{Cvoid}, Cstring), node, filename)
+"Writes the graph as libmxnet JSON (readable by `mx.sym.load` in Python); a short write throws."
+save(filename::AbstractString, node::SymbolicNode) = write_checked(filename, to_json(node))
 
 function load(filename::AbstractString, ::Type{SymbolicNode})
     return new_symbol() do handle
