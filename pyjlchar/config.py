@@ -128,6 +128,7 @@ def load_config(path: str | None, overrides: dict | None = None) -> dict:
     config = copy.deepcopy(DEFAULTS)
     layers = []
     if path is not None:
+        path = config_path(str(path))
         layers.append((str(path), _read_toml(str(path))))
     nested: dict[str, dict] = {}
     for dotted, value in (overrides or {}).items():
@@ -160,14 +161,29 @@ def _devices(text: str) -> list[tuple[str, int]] | None:
     return [(match["kind"], i) for i in ids]
 
 
+def shipped_configs() -> dict[str, Path]:
+    """The configs pyjlchar ships (config/*.toml), by name: "shakespeare", "quick"."""
+    from .runtime import ROOT
+
+    return {p.stem: p for p in sorted((ROOT / "config").glob("*.toml"))}
+
+
+def config_path(given: str) -> Path:
+    """The file `--config` names: a path, or the name of a shipped config (`--config quick`)."""
+    path = Path(given).expanduser()
+    if not path.exists() and path.parent == Path(".") and path.stem in shipped_configs():
+        return shipped_configs()[path.stem]
+    return path
+
+
 def _read_toml(path: str) -> dict:
     if tomllib is None:
         raise UserError(f"reading {path} needs a TOML parser: use Python 3.11 or newer, or pip install tomli")
     try:
         data = Path(path).read_bytes()
     except FileNotFoundError:
-        raise UserError(f"config file {path} does not exist: check the path, or leave the config out "
-                        "to use the defaults") from None
+        raise UserError(f"config file {path} does not exist: check the path, name a shipped config "
+                        f"({', '.join(shipped_configs())}), or leave the config out to use the defaults") from None
     except IsADirectoryError:
         raise UserError(f"config file {path} is a directory: pass the path of a .toml file") from None
     except OSError as e:

@@ -10,9 +10,10 @@ def pytest_addoption(parser):
 def pytest_collection_modifyitems(config, items):
     if config.getoption("--runslow") or os.environ.get("PYJLCHAR_SLOW") == "1":
         return
+    in_ci = os.environ.get("CI") == "true"
     skip = pytest.mark.skip(reason="slow: run with --runslow or PYJLCHAR_SLOW=1")
     for item in items:
-        if "slow" in item.keywords:
+        if "slow" in item.keywords and not (in_ci and "ci" in item.keywords):
             item.add_marker(skip)
 
 

@@ -178,3 +178,11 @@ def test_parse_context(text, devices):
 def test_parse_context_refuses(text):
     with pytest.raises(UserError, match="is not valid: use cpu, gpu"):
         parse_context(text)
+
+
+def test_a_shipped_config_by_name(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)   # anywhere: the shipped configs come with the package
+    assert load_config("quick")["model"]["name"] == "quick"
+    assert load_config("shakespeare") == load_config(str(SHIPPED))
+    with pytest.raises(UserError, match="name a shipped config \\(quick, shakespeare\\)"):
+        load_config("no-such-config")
