@@ -9,10 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import os
+
 from . import config, corpus
+from .errors import UserError
 
 # The [train] keys that are not TrainSettings (they steer one invocation, not the run's course).
-_INVOCATION_KEYS = ("epochs", "checkpoint_dir", "context")
+_INVOCATION_KEYS = ("epochs", "checkpoint_dir", "context", "kvstore")
 
 
 @dataclass(frozen=True)
@@ -33,14 +36,44 @@ def _run_keywords(settings: dict) -> dict:
             "corpus_file": str(corpus.corpus_path(settings["data"]["corpus"]))}
 
 
+_JOB_VARIABLES = ("DMLC_ROLE", "DMLC_PS_ROOT_URI", "DMLC_PS_ROOT_PORT", "DMLC_NUM_SERVER", "DMLC_NUM_WORKER")
+
+
+def job_role() -> str | None:
+    """This process's role in a parameter-server job (DMLC_ROLE), or None outside one."""
+    return os.environ.get("DMLC_ROLE") or None
+
+
+def _check_job(kvstore: str) -> None:
+    if not kvstore.startswith("dist"):
+        return
+    missing = [name for name in _JOB_VARIABLES if not os.environ.get(name)]
+    if missing:
+        raise UserError(f"kvstore {kvstore} trains as a worker of a parameter-server job, and {', '.join(missing)} "
+                        "is not set: start the job with `pyjlchar launch -n WORKERS -s SERVERS -- train ...`, "
+                        "or set the DMLC variables as the README's section on distributed training says")
+
+
 def train(settings: dict, resume: bool, allow_new_text: bool = False) -> Call:
     """`pyjlchar train`: returns the run's meta (history included). A resumed run must train
     on the same text unless `allow_new_text`."""
+    _check_job(settings["train"]["kvstore"])
     corpus.check_file(corpus.corpus_path(settings["data"]["corpus"]))
     devices, t = _devices(settings), settings["train"]
     return Call("PyJLChar.Commands.train",
                 {**_run_keywords(settings), "epochs": t["epochs"], "checkpoint_dir": t["checkpoint_dir"],
-                 "context": devices, "resume": resume, "allow_new_text": allow_new_text}, devices)
+                 "context": devices, "kvstore": t["kvstore"], "resume": resume, "allow_new_text": allow_new_text},
+                devices)
+
+
+def ps_node(settings: dict) -> Call:
+    """This process as the scheduler or a server of a parameter-server job (DMLC_ROLE says
+    which), until its workers finish: no data is loaded."""
+    kvstore = settings["train"]["kvstore"]
+    if not kvstore.startswith("dist"):
+        raise UserError(f"this process is a {job_role()} of a parameter-server job, but the training uses kvstore "
+                        f"{kvstore}: add --kvstore dist_sync (or set kvstore in [train])")
+    return Call("PyJLChar.Commands.ps_node", {"kvstore": settings["train"]["kvstore"]})
 
 
 def sample(checkpoint: str, settings: dict, seed: int | None, cell: str | None) -> Call:

@@ -42,6 +42,30 @@ def doctor(as_json: bool) -> None:
         sys.exit(1)
 
 
+@cli.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
+@click.option("-n", "--workers", type=click.IntRange(min=1), default=2, show_default=True,
+              help="Worker processes (each trains on its shard of the batches).")
+@click.option("-s", "--servers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Server processes (they sum the workers' gradients).")
+@click.argument("command", nargs=-1, type=click.UNPROCESSED, required=True)
+def launch(workers, servers, command):
+    """Run a parameter-server training job on this machine: a scheduler, the servers and the
+    workers, each a `pyjlchar COMMAND` process whose role comes from its DMLC_* environment.
+    When any process fails the whole job is stopped and the node named; Ctrl-C stops it, worker
+    0 saving the epoch in progress.
+
+    \b
+    Example:
+      pyjlchar launch -n 2 -s 1 -- train --config quick --kvstore dist_sync
+    """
+    from . import launch as job
+
+    if command[0] != "train":
+        raise UserError(f"`pyjlchar launch` runs training jobs, not `{command[0]}`: "
+                        "pyjlchar launch -n 2 -s 1 -- train --config FILE --kvstore dist_sync")
+    job.run(list(command), workers, servers, log=lambda line: click.echo(line, err=True))
+
+
 @cli.command()
 def setup() -> None:
     """Install what pyjlchar needs besides its Python packages: Julia (on Debian, as root:
@@ -81,11 +105,14 @@ def _config_and_flags(config_path: str | None, flags: dict) -> dict:
 @click.option("--resume", is_flag=True,
               help="Continue the run saved in the checkpoint folder where it stopped "
                    "(weights, optimizer state, epoch, random state).")
+@click.option("--kvstore", type=click.Choice(["local", "device", "dist_sync", "dist_device_sync"]),
+              help="How gradients are summed: local or device (this process's devices), dist_sync or "
+                   "dist_device_sync (the workers of a parameter-server job, see `pyjlchar launch`).")
 @click.option("--allow-new-text", is_flag=True,
               help="With --resume: go on with a corpus whose text changed since the run started "
                    "(it must use only characters of the run's vocabulary).")
 def train(config_path, context, epochs, batch_size, seq_len, corpus, checkpoint_dir, seed, cell, resume,
-          allow_new_text):
+          kvstore, allow_new_text):
     """Train a character-level LSTM and save a checkpoint after every epoch.
 
     \b
@@ -108,8 +135,11 @@ def train(config_path, context, epochs, batch_size, seq_len, corpus, checkpoint_
 
     flags = {"train.context": context, "train.epochs": epochs, "train.batch_size": batch_size,
              "train.seq_len": seq_len, "data.corpus": corpus, "train.checkpoint_dir": checkpoint_dir,
-             "train.seed": seed, "model.cell": cell}
+             "train.seed": seed, "model.cell": cell, "train.kvstore": kvstore}
     settings = _config_and_flags(config_path, flags)
+    if charlstm.job_role() in ("scheduler", "server"):  # a node of a parameter-server job: no training
+        julia.run(charlstm.ps_node(settings))
+        return
     reporter = Reporter()
     try:
         julia.run(charlstm.train(settings, resume=resume, allow_new_text=allow_new_text), on_event=reporter)

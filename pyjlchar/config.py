@@ -99,6 +99,8 @@ SETTINGS: dict[str, dict[str, Setting]] = {
         "checkpoint_dir": non_empty("checkpoints", "a folder"),
         "context": Setting("cpu", str, "cpu, gpu, or a list of distinct device numbers such as gpu:0,1 or cpu:0,1",
                            lambda v: _devices(v) is not None),
+        # local/device: this process's devices; dist_*: a parameter-server job (pyjlchar launch).
+        "kvstore": one_of("local", "device", "dist_sync", "dist_device_sync"),
     },
     "sample": {
         "length": positive_int(100),

@@ -35,19 +35,20 @@ model(; name, layers, hidden, embed, dropout, cell) =
 """
     train(; corpus_file, corpus, train_ratio, name, layers, hidden, embed, dropout, cell,
           seq_len, batch_size, optimizer, learning_rate, weight_decay, grad_clip, init_scale,
-          seed, epochs, checkpoint_dir, context, resume, allow_new_text) -> Dict
+          seed, epochs, checkpoint_dir, context, kvstore, resume, allow_new_text) -> Dict
 
 `pyjlchar train`: PyJLChar.train_model on the text in `corpus_file` (`corpus` is its name
 as the user gave it), on the devices in `context` (a list of pairs). Returns the run's meta.
 """
 function train(; corpus_file, corpus, train_ratio, name, layers, hidden, embed, dropout, cell, seq_len,
                batch_size, optimizer, learning_rate, weight_decay, grad_clip, init_scale, seed, epochs,
-               checkpoint_dir, context, resume, allow_new_text)
+               checkpoint_dir, context, kvstore, resume, allow_new_text)
     settings = TrainSettings(; corpus, train_ratio, seq_len, batch_size, optimizer, learning_rate,
                              weight_decay, grad_clip, init_scale, seed)
     return PyJLChar.train_model(model(; name, layers, hidden, embed, dropout, cell), settings, corpus_file;
                                 epochs = epochs, checkpoint_dir = checkpoint_dir, contexts = device.(context),
-                                resume = resume, allow_new_text = allow_new_text, hooks = BRIDGE_HOOKS)
+                                kvstore = Symbol(kvstore), resume = resume, allow_new_text = allow_new_text,
+                                hooks = BRIDGE_HOOKS)
 end
 
 """
@@ -85,6 +86,14 @@ end
 bench_sample(; name, layers, hidden, embed, dropout, cell, n_class, streams, seconds, init_scale) =
     PyJLChar.bench_sample(ModelSpec(; name, layers, hidden, embed, dropout, cell, n_class);
                           streams = streams, seconds = seconds, init_scale = init_scale, hooks = BRIDGE_HOOKS)
+
+"""
+    ps_node(; kvstore)
+
+This process as the scheduler or a server of a parameter-server job (its DMLC_ROLE) until the
+workers finish; it loads no data. Ctrl-C stops it.
+"""
+ps_node(; kvstore) = mx.run_server(mx.KVStore(kvstore))
 
 "`pyjlchar doctor`: the Julia side and the libmxnet build."
 system_info() = PyJLChar.system_info()

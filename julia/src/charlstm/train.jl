@@ -5,18 +5,38 @@
 states_path(prefix, epoch) = string(prefix, "-", lpad(epoch, 4, "0"), ".states")
 
 """
-    ResumedData(provider, skip)
+Which worker of how many this process is: worker `rank` (from 0) of a parameter-server job of
+`workers` trains on batches rank+1, rank+1+workers, ... of each epoch. Every worker takes as
+many batches (each step waits for all of them): the last batches of an epoch that do not
+make a round for all the workers are left out.
+"""
+struct Shard
+    rank::Int
+    workers::Int
+end
+const WHOLE = Shard(0, 1)
+Shard(store::mx.KVStore) = Shard(mx.rank(store), mx.group_size(store))
+Shard(::Symbol) = WHOLE
 
-`provider`, whose first pass starts after `skip` batches (those an interrupted epoch had
-already trained on), at once: the batches before are not made.
+"""
+    ResumedData(provider, skip, shard)
+
+`shard`'s batches of `provider`, whose first pass starts after `skip` batches of the whole
+epoch (those an interrupted epoch had already trained on), at once: the batches before are
+not made.
 """
 mutable struct ResumedData <: CharSeqPass
     inner::CharSeqProvider
     skip::Int
+    shard::Shard
 end
 function mx.eachbatch(p::ResumedData)
     skip, p.skip = p.skip, 0
-    return Iterators.rest(mx.eachbatch(p.inner), skip + 1)   # CharSeqBatches' state is the next batch
+    batches = mx.eachbatch(p.inner)
+    rounds = (length(batches) - skip) ÷ p.shard.workers
+    last = skip + rounds * p.shard.workers
+    # CharSeqBatches' state is the number of the next batch.
+    return (iterate(batches, k)[1] for k in skip+1+p.shard.rank:p.shard.workers:last)
 end
 
 """
@@ -33,6 +53,7 @@ end
 mutable struct TrainingProgress
     n_epoch::Int
     n_batch::Int
+    step::Int           # the epoch's batches one batch here stands for (the job's workers)
     chars_per_batch::Int
     seed::Int
     skip::Int           # batches of the first epoch trained before a resume
@@ -41,8 +62,8 @@ mutable struct TrainingProgress
     train_nll::Float64  # over this session's batches of the epoch
     epoch_started::Float64
 end
-TrainingProgress(n_epoch, n_batch, chars_per_batch, seed, skip) =
-    TrainingProgress(n_epoch, n_batch, chars_per_batch, seed, skip, 0, 0, NaN, time())
+TrainingProgress(n_epoch, n_batch, step, chars_per_batch, seed, skip) =
+    TrainingProgress(n_epoch, n_batch, step, chars_per_batch, seed, skip, 0, 0, NaN, time())
 
 function report_batch!(p::TrainingProgress, state, nll::NLL, hooks::Hooks)
     if state.curr_batch == 0
@@ -52,7 +73,7 @@ function report_batch!(p::TrainingProgress, state, nll::NLL, hooks::Hooks)
         mx.srand(p.seed + state.curr_epoch)
         return hooks.poll()
     end
-    p.batch += 1
+    p.batch = min(p.batch + p.step, p.n_batch)
     p.train_nll = get(nll)[1][2]
     isfinite(p.train_nll) || throw(TrainingDiverged(p.epoch, p.batch, p.train_nll))
     elapsed = time() - p.epoch_started
@@ -79,7 +100,8 @@ end
 """
     fit_lstm!(model, optimizer, settings, (training, validation); n_epoch, begin_epoch=1,
               skip=0, states=nothing, budget_s=nothing, min_batches=1, validate=true,
-              nll=NLL(), callbacks=[], on_epoch=nothing, on_interrupt=nothing, hooks=NO_HOOKS)
+              nll=NLL(), callbacks=[], on_epoch=nothing, on_interrupt=nothing, kvstore=:local,
+              hooks=NO_HOOKS)
 
 Trains `model` (a FeedForward of `LSTM(spec, settings.seq_len)` with its parameters set) on
 `lstm_data`'s batches for epochs `begin_epoch:n_epoch`, the first starting after `skip`
@@ -89,25 +111,28 @@ taken). `nll` is the metric: the training NLL during an epoch, the validation NL
 (when `validate`). Reports every batch through `hooks`; `callbacks` run after the built-in
 ones, then `on_epoch(model, progress::TrainingProgress, train_metric)` after each epoch. When
 `hooks.poll` stops the training, `on_interrupt(progress)` runs first. A NaN or infinite
-training NLL stops it with `TrainingDiverged`.
+training NLL stops it with `TrainingDiverged`. A distributed `kvstore` (an mx.KVStore of a
+parameter-server job) makes this process one of the job's workers: it trains on its shard of
+the batches, and every worker takes the step of all their batches together.
 """
 function fit_lstm!(model::mx.FeedForward, optimizer::mx.AbstractOptimizer, settings::TrainSettings,
                    (train_provider, val_provider)::Tuple{CharSeqProvider,CharSeqProvider}; n_epoch::Int,
                    begin_epoch::Int = 1, skip::Int = 0, states = nothing, budget_s = nothing,
                    min_batches::Int = 1, validate::Bool = true, nll::NLL = NLL(),
                    callbacks = mx.AbstractCallback[], on_epoch = nothing, on_interrupt = nothing,
-                   hooks::Hooks = NO_HOOKS)
+                   kvstore = :local, hooks::Hooks = NO_HOOKS)
     val_data = validate ? val_provider : nothing
-    train_data = budget_s === nothing ? ResumedData(train_provider, skip) :
+    shard = Shard(kvstore)
+    train_data = budget_s === nothing ? ResumedData(train_provider, skip, shard) :
                  BudgetedData(train_provider, budget_s, min_batches)
-    progress = TrainingProgress(n_epoch, n_batches(train_provider), settings.batch_size * settings.seq_len,
-                                settings.seed, skip)
+    progress = TrainingProgress(n_epoch, n_batches(train_provider), shard.workers,
+                                settings.batch_size * settings.seq_len, settings.seed, skip)
     all_callbacks = mx.AbstractCallback[mx.every_n_batch(state -> report_batch!(progress, state, nll, hooks), 1;
                                                          call_on_0 = true); callbacks]
     on_epoch === nothing || push!(all_callbacks, mx.every_n_epoch((m, _, metric) -> on_epoch(m, progress, metric), 1))
     try
         mx.fit(model, optimizer, train_data; n_epoch = n_epoch, begin_epoch = begin_epoch, eval_data = val_data,
-               eval_metric = nll, callbacks = all_callbacks, states = states)
+               eval_metric = nll, callbacks = all_callbacks, states = states, kvstore = kvstore)
     catch e
         e isa InterruptException && progress.epoch > 0 && on_interrupt !== nothing && on_interrupt(progress)
         rethrow()
@@ -129,8 +154,8 @@ function initial_params(spec::ModelSpec, initializer::mx.AbstractInitializer)
 end
 
 """
-    train_model(model, settings, corpus_file; epochs, checkpoint_dir, contexts, resume=false,
-                allow_new_text=false, hooks=NO_HOOKS) -> Dict
+    train_model(model, settings, corpus_file; epochs, checkpoint_dir, contexts, kvstore=:local,
+                resume=false, allow_new_text=false, hooks=NO_HOOKS) -> Dict
 
 Trains the char-lstm `model` (ModelSpec's keywords but `n_class`, which the vocabulary of the
 UTF-8 text in `corpus_file` fixes) per `settings` on `contexts` (several train data-parallel)
@@ -141,23 +166,33 @@ it saves the epoch in progress, marked partial in the meta file, which `resume` 
 from the next batch, with the cell `model` asks for; a resumed run must train on the same
 text unless `allow_new_text` (which still refuses characters outside its vocabulary).
 Reports each checkpoint saved as a "checkpoint" event. Returns the meta (history included).
+
+A distributed `kvstore` (`:dist_sync`, `:dist_device_sync`) makes this process a worker of a
+parameter-server job (its DMLC_* environment): it joins the job, trains on its shard of the
+batches, and only worker 0 writes (and locks) the run's files.
 """
 function train_model(model::NamedTuple, settings::TrainSettings, corpus_file::AbstractString; epochs::Int,
-                     checkpoint_dir::AbstractString, contexts::AbstractVector{mx.Context}, resume::Bool = false,
-                     allow_new_text::Bool = false, hooks::Hooks = NO_HOOKS)
-    check_writable(checkpoint_dir)
+                     checkpoint_dir::AbstractString, contexts::AbstractVector{mx.Context}, kvstore::Symbol = :local,
+                     resume::Bool = false, allow_new_text::Bool = false, hooks::Hooks = NO_HOOKS)
+    # Joining a job waits until every node of it has started.
+    store = mx.is_distributed(kvstore) ? mx.KVStore(kvstore) : kvstore
+    Shard(store).rank == 0 && check_writable(checkpoint_dir)
     prefix = joinpath(checkpoint_dir, String(model.name))
-    with_run_lock(prefix) do
-        mx.clear_stale_temps(checkpoint_dir)
-        hooks.poll()
-        text = read_text(corpus_file, "corpus file")
-        hooks.poll()
-        train_locked(model, settings, text, prefix; epochs = epochs, contexts = contexts, resume = resume,
-                     allow_new_text = allow_new_text, hooks = hooks)
-    end
+    train() = train_locked(model, settings, prefix, corpus_file; epochs = epochs, contexts = contexts,
+                           store = store, resume = resume, allow_new_text = allow_new_text, hooks = hooks)
+    meta = Shard(store).rank == 0 ? with_run_lock(train, prefix) : train()
+    # A distributed store's close is the job's last barrier; after a failure it is left open,
+    # as a worker that stopped will never reach it.
+    store isa mx.KVStore && mx.close!(store)
+    return meta
 end
 
-function train_locked(model, settings, text, prefix; epochs, contexts, resume, allow_new_text, hooks)
+function train_locked(model, settings, prefix, corpus_file; epochs, contexts, store, resume, allow_new_text, hooks)
+    writes = Shard(store).rank == 0
+    writes && mx.clear_stale_temps(dirname(prefix))
+    hooks.poll()
+    text = read_text(corpus_file, "corpus file")
+    hooks.poll()
     optimizer = make_optimizer(settings)
     if resume && nothing_saved(prefix)
         @info "The run at $prefix saved nothing yet (it was stopped before its first checkpoint): starting it"
@@ -168,7 +203,7 @@ function train_locked(model, settings, text, prefix; epochs, contexts, resume, a
             resume_point(prefix, model, settings, optimizer, text, allow_new_text)
         vocab = meta_vocab(meta)
     else
-        refuse_to_overwrite(prefix)
+        writes && refuse_to_overwrite(prefix)
         vocab = build_vocabulary(text)
         spec = ModelSpec(; model..., n_class = n_class(vocab))
         check_memory(spec, settings, length(contexts))   # before the weights are drawn
@@ -183,7 +218,7 @@ function train_locked(model, settings, text, prefix; epochs, contexts, resume, a
         throw(UserError("the run at $prefix has already trained $(begin_epoch - 1) epochs: " *
                         "ask for more with --epochs to continue it"))
     data = lstm_data(spec, settings, vocab, text)
-    write_meta(prefix, meta)   # from now on the folder always holds a run that loads
+    writes && write_meta(prefix, meta)   # from now on the folder always holds a run that loads
 
     ff = mx.FeedForward(LSTM(spec, settings.seq_len); context = contexts)
     ff.arg_params = arg_params
@@ -191,6 +226,7 @@ function train_locked(model, settings, text, prefix; epochs, contexts, resume, a
     before = get(meta, "partial", nothing)
     nll = NLL()
     function save(model, p::TrainingProgress, metric)
+        writes || return
         train_nll, seconds = merged_epoch(before, p, metric[1][2])
         val_nll = get(nll)[1][2]
         isfinite(val_nll) || throw(TrainingDiverged(p.epoch, -1, val_nll))
@@ -198,6 +234,7 @@ function train_locked(model, settings, text, prefix; epochs, contexts, resume, a
                     seconds = seconds, cell = spec.cell, hooks = hooks)
     end
     function interrupted(p::TrainingProgress)
+        writes || return
         already = before === nothing || before["epoch"] != p.epoch ? 0 : before["batches_done"]
         p.batch == already && return   # nothing trained since the checkpoint on disk
         train_nll, seconds = merged_epoch(before, p, p.train_nll)
@@ -209,7 +246,7 @@ function train_locked(model, settings, text, prefix; epochs, contexts, resume, a
     try
         fit_lstm!(ff, optimizer, settings, data; n_epoch = epochs, begin_epoch = begin_epoch,
                   skip = skip, states = states, nll = nll, callbacks = [mx.speedometer()], on_epoch = save,
-                  on_interrupt = interrupted, hooks = hooks)
+                  on_interrupt = interrupted, kvstore = store, hooks = hooks)
     catch e
         e isa TrainingDiverged || rethrow()
         throw(UserError(diverged_message(e, meta, prefix, settings)))

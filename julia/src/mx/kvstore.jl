@@ -15,12 +15,25 @@ mutable struct KVStore
         handle = Ref{Ptr{Cvoid}}(C_NULL)
         @mxcall(:MXKVStoreCreate, (Cstring, Ref{Ptr{Cvoid}}), string(type), handle)
         kv = new(handle[])
-        finalizer(k -> ccall((:MXKVStoreFree, libmxnet), Cint, (Ptr{Cvoid},), k.handle), kv)
+        # Freeing a distributed store waits at a barrier for every node of the job: it must be
+        # closed in order (`close!`), never by the GC at some moment or at exit.
+        is_distributed(type) || finalizer(close!, kv)
         return kv
     end
 end
 
 Base.unsafe_convert(::Type{Ptr{Cvoid}}, kv::KVStore) = kv.handle
+
+"Whether a store of this type belongs to a parameter-server job (`dist_sync`, ...)."
+is_distributed(type) = startswith(string(type), "dist")
+
+"Frees the store now (for a distributed one: after every worker has reached this point)."
+function close!(kv::KVStore)
+    kv.handle == C_NULL && return nothing
+    handle, kv.handle = kv.handle, C_NULL
+    ccall((:MXKVStoreFree, libmxnet), Cint, (Ptr{Cvoid},), handle)
+    return nothing
+end
 
 "The store's type as libmxnet names it, e.g. `local`."
 function get_type(kv::KVStore)
@@ -31,29 +44,86 @@ end
 
 Base.show(io::IO, kv::KVStore) = print(io, "KVStore(", get_type(kv), ")")
 
-# The Ex calls take one string key per array: one key repeated covers several devices.
-key_list(key, arrays) = fill(string(key), length(arrays))
+# Keys are integers: a distributed store maps string keys to numbers in the order each worker
+# first uses them, so two workers that met their parameters in another order would silently
+# mix them. Callers number their parameters the same way everywhere (e.g. by sorted name).
+key_list(key::Integer, arrays) = fill(Cint(key), length(arrays))
 
 "`init!(kv, key, arr)`: stores a copy of `arr` under `key` (once, before any push or pull)."
-function init!(kv::KVStore, key, arr::NDArray)
-    GC.@preserve arr @mxcall(:MXKVStoreInitEx, (Ptr{Cvoid}, UInt32, Ptr{Cstring}, Ptr{Ptr{Cvoid}}),
-                             kv, 1, [string(key)], [arr.handle])
+function init!(kv::KVStore, key::Integer, arr::NDArray)
+    GC.@preserve arr @mxcall(:MXKVStoreInit, (Ptr{Cvoid}, UInt32, Ptr{Cint}, Ptr{Ptr{Cvoid}}),
+                             kv, 1, Cint[key], [arr.handle])
     return kv
 end
 
 "`push!(kv, key, arrays)`: stores the sum of `arrays` (one per device) under `key`."
-function Base.push!(kv::KVStore, key, arrays::AbstractVector{NDArray})
-    GC.@preserve arrays @mxcall(:MXKVStorePushEx, (Ptr{Cvoid}, UInt32, Ptr{Cstring}, Ptr{Ptr{Cvoid}}, Cint),
+function Base.push!(kv::KVStore, key::Integer, arrays::AbstractVector{NDArray})
+    GC.@preserve arrays @mxcall(:MXKVStorePush, (Ptr{Cvoid}, UInt32, Ptr{Cint}, Ptr{Ptr{Cvoid}}, Cint),
                                 kv, length(arrays), key_list(key, arrays), handles(arrays), 0)
     return kv
 end
 
 "`pull!(kv, key, outs)`: copies the value under `key` into each of `outs`."
-function pull!(kv::KVStore, key, outs::AbstractVector{NDArray})
-    GC.@preserve outs @mxcall(:MXKVStorePullEx, (Ptr{Cvoid}, UInt32, Ptr{Cstring}, Ptr{Ptr{Cvoid}}, Cint),
+function pull!(kv::KVStore, key::Integer, outs::AbstractVector{NDArray})
+    GC.@preserve outs @mxcall(:MXKVStorePull, (Ptr{Cvoid}, UInt32, Ptr{Cint}, Ptr{Ptr{Cvoid}}, Cint),
                               kv, length(outs), key_list(key, outs), handles(outs), 0)
     return kv
 end
+
+# ----- the parameter server: roles, ranks, the server loop ---------------------------------
+
+"This process's role in a parameter-server job (DMLC_ROLE): :worker, :server, :scheduler, or :none."
+function ps_role()
+    role = get(ENV, "DMLC_ROLE", "")
+    role in ("worker", "server", "scheduler") || return :none
+    return Symbol(role)
+end
+
+"The worker's number in the job, from 0 (0 outside a job)."
+rank(kv::KVStore) = (r = Ref{Cint}(0); @mxcall(:MXKVStoreGetRank, (Ptr{Cvoid}, Ref{Cint}), kv, r); Int(r[]))
+
+"How many workers the job has (1 outside a job)."
+group_size(kv::KVStore) = (n = Ref{Cint}(0); @mxcall(:MXKVStoreGetGroupSize, (Ptr{Cvoid}, Ref{Cint}), kv, n); Int(n[]))
+
+"Waits until every worker of the job has reached this point."
+barrier(kv::KVStore) = @mxcall(:MXKVStoreBarrier, (Ptr{Cvoid},), kv)
+
+const PS_GROUPS = (scheduler = 1, servers = 2, workers = 4)
+
+"""
+    dead_nodes(kv, groups=(:servers, :workers); timeout_s=4) -> Int
+
+How many nodes of `groups` sent no heartbeat for `timeout_s` seconds (the nodes send one every
+PS_HEARTBEAT_INTERVAL seconds; without it none is ever found dead).
+"""
+function dead_nodes(kv::KVStore, groups = (:servers, :workers); timeout_s::Integer = 4)
+    n = Ref{Cint}(0)
+    @mxcall(:MXKVStoreGetNumDeadNode, (Ptr{Cvoid}, Cint, Ref{Cint}, Cint), kv,
+            sum(PS_GROUPS[g] for g in groups), n, timeout_s)
+    return Int(n[])
+end
+
+# The server's controller sees the workers' commands; only head 0 reaches it.
+const SERVER_COMMANDS = Ref{Function}((head, body) -> nothing)
+server_command(head::Cint, body::Cstring, ::Ptr{Cvoid}) = (SERVER_COMMANDS[](Int(head), unsafe_string(body)); nothing)
+
+"""
+    run_server(kv; on_command=(head, body) -> nothing)
+
+Serves the job as its scheduler or one of its servers (DMLC_ROLE says which) until worker 0
+closes its store, summing what the workers push. `on_command` sees each command a worker
+sends with `send_command` (on this thread). Then frees the store.
+"""
+function run_server(kv::KVStore; on_command::Function = (head, body) -> nothing)
+    SERVER_COMMANDS[] = on_command
+    controller = @cfunction(server_command, Cvoid, (Cint, Cstring, Ptr{Cvoid}))
+    @mxcall(:MXKVStoreRunServer, (Ptr{Cvoid}, Ptr{Cvoid}, Ptr{Cvoid}), kv, controller, C_NULL)
+    close!(kv)
+end
+
+"Sends a command (`head`, `body`) to every server of the job."
+send_command(kv::KVStore, head::Integer, body::AbstractString) =
+    @mxcall(:MXKVStoreSendCommmandToServers, (Ptr{Cvoid}, Cint, Cstring), kv, head, body)
 
 """
 The KVStore types this libmxnet offers: `local` and `device` always; the parameter-server

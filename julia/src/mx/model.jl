@@ -161,8 +161,8 @@ end
 struct DeviceOptimizer
     optimizer::AbstractOptimizer
     states::Vector{Dict{Symbol,Any}}                 # per device, by parameter
-    kvstore::Union{Nothing,KVStore}                  # sums gradients when there are devices to sum
-    grads::Vector{Pair{Symbol,Vector{NDArray}}}      # each parameter's gradient on every device
+    kvstore::Union{Nothing,KVStore}                  # sums gradients of several devices or workers
+    grads::Vector{Pair{Int,Vector{NDArray}}}         # each parameter's gradient on every device, by key
 end
 
 function DeviceOptimizer(optimizer, devices::DeviceExecutors, model::FeedForward, kvstore, states)
@@ -177,11 +177,13 @@ function DeviceOptimizer(optimizer, devices::DeviceExecutors, model::FeedForward
             foreach(s -> copy_state!(s[name], states[name]), device_states)
         end
     end
-    grads = [name => NDArray[exec.grad_dict[name] for exec in execs] for name in param_names]
+    # The same key for a parameter in every process of a job: its place among the sorted names.
+    key = Dict(name => i for (i, name) in enumerate(Base.sort(param_names)))
+    grads = [key[name] => NDArray[exec.grad_dict[name] for exec in execs] for name in param_names]
     kv = nothing
-    if length(execs) > 1
+    if length(execs) > 1 || kvstore isa KVStore
         kv = kvstore isa KVStore ? kvstore : KVStore(kvstore)
-        foreach(name -> init!(kv, name, model.arg_params[name]), param_names)
+        foreach(name -> init!(kv, key[name], model.arg_params[name]), Base.sort(param_names))
     end
     return DeviceOptimizer(optimizer, device_states, kv, grads)
 end
@@ -238,9 +240,11 @@ per epoch (`== Epoch 001/021 ==========`, `## Training summary`, `<metric> = 1.2
 
 Parameters are the graph's arguments that `data` does not provide (as data or label); the
 model's existing ones are kept (to resume from a checkpoint), the rest initialized.
-`optimizer.rescale_grad` is set to 1/batch_size. With several devices their gradients are
-summed through a KVStore of type `kvstore` (or the KVStore given). `states` (from
-`load_states`) restores the optimizer's state, so that a resumed run continues exactly.
+`optimizer.rescale_grad` is set to 1/(batch_size × workers). With several devices their
+gradients are summed through a KVStore of type `kvstore` (or the KVStore given); a distributed
+KVStore (`dist_sync`) also sums those of every worker of the job, each of which then takes the
+same step, as one process would on all their batches together. `states` (from `load_states`)
+restores the optimizer's state, so that a resumed run continues exactly.
 
 Batch callbacks run after each batch, epoch callbacks after each epoch (and before the first
 when `begin_epoch == 1`), with an `OptimizationState`. When anything throws (a callback
@@ -257,7 +261,8 @@ function fit(model::FeedForward, optimizer::AbstractOptimizer, data::AbstractDat
     data_shapes, label_shapes = provide_data(data), provide_label(data)
     _, param_names, _ = init_model(model, initializer; data_shapes..., label_shapes...)
     devices = DeviceExecutors(model, data_shapes, label_shapes, param_names, batch_size)
-    optimizer.rescale_grad = 1 / batch_size
+    workers = kvstore isa KVStore && is_distributed(get_type(kvstore)) ? group_size(kvstore) : 1
+    optimizer.rescale_grad = 1 / (batch_size * workers)
     opt = DeviceOptimizer(optimizer, devices, model, kvstore, states)
     model.opt_states = first(opt.states)
 

@@ -15,6 +15,22 @@
         @test occursin("offset $(sizeof("ab✓"^100_000))", user_error(() -> PyJLChar.read_text(file("big.txt", big), "corpus file")))
     end
 
+    @testset "resuming and sharding: the batches of the whole epoch, at once" begin
+        vocab = PyJLChar.build_vocabulary(FIXTURE_TEXT)
+        provider = PyJLChar.CharSeqProvider(repeat(FIXTURE_TEXT, 2), 2, 5, vocab, spec_for(PyJLChar.n_class(vocab)))
+        labels(batches) = [copy(b.label[1]) for b in batches]
+        whole = labels(mx.eachbatch(provider))
+        n = length(whole)
+        for (skip, rank, workers) in ((0, 0, 1), (4, 0, 1), (0, 0, 2), (0, 1, 2), (3, 1, 2), (5, 2, 3))
+            data = PyJLChar.ResumedData(provider, skip, PyJLChar.Shard(rank, workers))
+            # Whole rounds only: every worker of a job takes as many steps.
+            round_end(from) = from + (n - from) ÷ workers * workers
+            @test labels(mx.eachbatch(data)) == whole[skip+1+rank:workers:round_end(skip)]
+            @test labels(mx.eachbatch(data)) == whole[1+rank:workers:round_end(0)]   # the next epoch
+        end
+        @test isodd(n)   # so that two workers leave one batch out
+    end
+
     @testset "check_writable: found before any training" begin
         dir = mktempdir()
         PyJLChar.check_writable(joinpath(dir, "new", "folder"))

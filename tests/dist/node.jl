@@ -1,0 +1,34 @@
+# One node of a loopback parameter-server job, for tests/test_distributed.py: the scheduler or
+# a server serves (DMLC_ROLE); a worker trains a linear regression on its share of each global
+# batch through a dist_sync store, or (with no DMLC_ROLE) one process trains on whole batches.
+# ARGS: output file for the trained weights, number of steps.
+using PyJLChar
+const mx = PyJLChar.mx
+import Random
+
+out, steps = ARGS[1], parse(Int, ARGS[2])
+role = mx.ps_role()
+if role in (:scheduler, :server)
+    mx.run_server(mx.KVStore(:dist_sync))
+    exit(0)
+end
+
+global_batch = 8
+rng = Random.MersenneTwister(3)
+X = randn(rng, Float32, 4, global_batch * steps)
+y = vec(Float32[1 -2 0.5 3] * X)
+kv = role == :worker ? mx.KVStore(:dist_sync) : nothing
+workers, rank = kv === nothing ? (1, 0) : (mx.group_size(kv), mx.rank(kv))
+# Worker r takes columns r+1, r+1+workers, ... of every global batch: its share, in order.
+mine = [b * global_batch + i for b in 0:steps-1 for i in 1:global_batch if (i - 1) % workers == rank]
+data = mx.ArrayDataProvider(:data => X[:, mine], :label => y[mine]; batch_size = global_batch ÷ workers)
+net = mx.LinearRegressionOutput(mx.FullyConnected(mx.Variable(:data); num_hidden = 1, name = :fc),
+                                mx.Variable(:label); name = :out)
+mx.srand(1)
+model = mx.FeedForward(net)
+Base.CoreLogging.with_logger(Base.CoreLogging.NullLogger()) do
+    mx.fit(model, mx.SGD(lr = 0.1, momentum = 0.5), data; n_epoch = 1, eval_metric = mx.MSE(),
+           kvstore = kv === nothing ? :local : kv)
+end
+write(out, join(vcat(vec(copy(model.arg_params[:fc_weight])), copy(model.arg_params[:fc_bias])), " "))
+kv === nothing || mx.close!(kv)
