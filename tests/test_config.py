@@ -47,6 +47,10 @@ def test_returned_config_is_a_copy():
 
 def test_shipped_file_mirrors_defaults():
     assert load_config(str(SHIPPED)) == DEFAULTS
+    import tomllib
+
+    listed = tomllib.loads(SHIPPED.read_text())
+    assert {s: set(keys) for s, keys in listed.items()} == {s: set(keys) for s, keys in DEFAULTS.items()}
 
 
 def test_file_then_overrides(tmp_path):
