@@ -47,7 +47,7 @@ def test_returned_config_is_a_copy():
 
 def test_shipped_file_mirrors_defaults():
     assert load_config(str(SHIPPED)) == DEFAULTS
-    import tomllib
+    from pyjlchar.config import tomllib
 
     listed = tomllib.loads(SHIPPED.read_text())
     assert {s: set(keys) for s, keys in listed.items()} == {s: set(keys) for s, keys in DEFAULTS.items()}
