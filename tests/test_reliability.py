@@ -200,3 +200,23 @@ def test_a_long_sample_streams_and_ctrl_c_keeps_what_was_drawn(tmp_path):
     rest, err = proc.communicate(timeout=60)
     assert proc.returncode == 130
     assert len(first + rest) > 200 and b"drawn so far" in err
+
+
+def test_a_damaged_optimizer_state_file_is_one_sentence_on_resume(tmp_path):
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text(CORPUS_TEXT)
+    config = write_config(tmp_path, corpus)
+    assert pyjlchar("train", "--config", config).returncode == 0
+    states = tmp_path / "ck" / "tiny-0001.states"
+    states.write_bytes(states.read_bytes()[: len(states.read_bytes()) // 2])
+    out = pyjlchar("train", "--config", config, "--resume", "--epochs", 2)
+    assert out.returncode == 1 and "Traceback" not in out.stderr and "Stacktrace" not in out.stderr
+    last = out.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: the optimizer state file") and str(states) in last and "start a new run" in last
+
+
+def test_settings_beyond_what_libmxnet_can_hold_are_refused(tmp_path):
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text(CORPUS_TEXT)
+    out = pyjlchar("train", "--config", write_config(tmp_path, corpus, grad_clip=1e300))
+    assert_clean_failure(out, "'grad_clip' in [train] must be at most 3.4e38")
