@@ -22,7 +22,7 @@ def calls(tmp_path) -> list:
     corpus.write_text("some text\n" * 100)
     settings = config.load_config(None, {"data.corpus": str(corpus)})
     return [charlstm.train(settings, resume=False), charlstm.sample("run/ptb", settings, seed=1, cell=None),
-            charlstm.evaluate("run/ptb", str(corpus), settings, cell="fused"),
+            charlstm.evaluate("run/ptb", [str(corpus)], settings, cell="fused", streams=None),
             charlstm.graph(DEFAULTS["model"], vocab=DRAWING["vocab"], steps=2, batch=1),
             charlstm.bench_train(settings, 1.0, warmup_batches=1, validate=False),
             charlstm.bench_sample(settings, 65, 1, 1.0), charlstm.system_info()]

@@ -297,3 +297,11 @@ function map_ids!(out::Vector{T}, ids::Vector{UInt32}, codepoints::AbstractVecto
     end
     return true
 end
+
+"""
+    class_map(from, to) -> Vector{Int32}
+
+The class in vocabulary `to` of each id of vocabulary `from` (`to`'s unknown class for a
+character it lacks): index `id + 1`.
+"""
+class_map(from::Vocabulary, to::Vocabulary) = Int32[get(to.class_of, c, unknown_class(to)) for c in from.chars]

@@ -138,4 +138,28 @@
         msg = user_error(() -> encoded([joinpath(dir, "damaged.txt")], cache))
         @test occursin("the encoded corpus in $(corpus.folder) is damaged", msg) && occursin("delete that folder", msg)
     end
+
+    @testset "the memory map gives the same batches as the text in memory" begin
+        text = repeat("Ünïcödé ✓ — the quick brown fox jumps over the lazy dog.\n", 40)
+        corpus = encoded([file("batches.txt", text)])
+        vocab = PyJLChar.build_vocabulary(text)
+        settings = test_settings(seq_len = 7, batch_size = 5, train_ratio = 0.8)
+        for cell in (:lstm, :fused)
+            spec = spec_for(PyJLChar.n_class(vocab); cell = cell)
+            mapped = PyJLChar.lstm_data(spec, settings, vocab, corpus)
+            train_text, val_text = PyJLChar.split_text(text, settings.train_ratio)
+            in_memory = [PyJLChar.CharSeqProvider(part, 5, 7, vocab, spec) for part in (train_text, val_text)]
+            for (new, old) in zip(mapped, in_memory)
+                arrays(p) = [[copy.(b.data); copy.(b.label)] for b in mx.eachbatch(p)]
+                @test length(mx.eachbatch(new)) == length(mx.eachbatch(old)) > 0
+                @test arrays(new) == arrays(old)
+            end
+        end
+    end
+
+    @testset "another vocabulary: its classes, unknown for what it lacks" begin
+        run_vocab = PyJLChar.build_vocabulary("abc ")
+        corpus = encoded([file("new.txt", "cab xab")])
+        @test PyJLChar.class_map(corpus.vocab, run_vocab)[corpus.ids .+ 1] == PyJLChar.encode(run_vocab, "cab xab")
+    end
 end
