@@ -67,6 +67,12 @@ def evaluate(checkpoint: str, texts: list[str], settings: dict, cell: str | None
                                                "streams": streams, "context": device, "cell": cell}, [device])
 
 
+def corpus_info(source: str | list[str], train_ratio: float) -> Call:
+    """`pyjlchar corpus info`: what the corpus `source` holds, and its encoded cache entry."""
+    return Call("PyJLChar.Commands.corpus_info", {**_text_keywords(corpus.corpus_files(source)),
+                                                  "train_ratio": train_ratio})
+
+
 def graph(model: dict, *, vocab: int, steps: int, batch: int) -> Call:
     """`pyjlchar visualize`: the graph of `model` ([model] settings) as JSON with every shape."""
     return Call("PyJLChar.Commands.graph", {**model, "n_class": vocab, "steps": steps, "batch": batch})

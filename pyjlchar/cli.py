@@ -244,6 +244,46 @@ def evaluate(checkpoint, texts, streams, as_json, context, cell):
                    f"streams = {result['streams']}")
 
 
+@cli.group()
+def corpus() -> None:
+    """Look at a corpus: what it holds and its encoded cache."""
+
+
+@corpus.command()
+@click.argument("sources", nargs=-1, metavar="[NAME|PATH]...")
+@click.option("--config", "config_path", metavar="FILE",
+              help="Take the corpus and train_ratio from this file's [data] section.")
+@click.option("--train-ratio", type=float, help="The share of the text that trains (default 0.9).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def info(sources, config_path, train_ratio, as_json):
+    """What a corpus holds: characters, distinct characters (the most and least frequent),
+    lines, bytes, the characters that train and validate at train_ratio, and its cache entry.
+
+    NAME|PATH is a built-in corpus (shakespeare, shakespeare-full), a UTF-8 text file or a
+    folder (every *.txt file under it, in sorted order); several are read in order. Without
+    one, the config's corpus. The first use of a corpus encodes it into the cache (a progress
+    line shows on a terminal); later ones read the cache.
+
+    \b
+    Examples:
+      pyjlchar corpus info shakespeare
+      pyjlchar corpus info texts/ --train-ratio 0.95 --json
+    """
+    from . import charlstm, corpus_report
+    from .progress import Reporter
+
+    settings = _config_and_flags(config_path, {"data.corpus": _one_or_list(sources),
+                                               "data.train_ratio": train_ratio})
+    data = settings["data"]
+    reporter = Reporter()
+    try:
+        summary = julia.run(charlstm.corpus_info(data["corpus"], data["train_ratio"]), on_event=reporter)
+    finally:
+        reporter.close()
+    report = corpus_report.report(summary)
+    click.echo(json.dumps(report, indent=2) if as_json else corpus_report.render(report))
+
+
 @cli.command()
 @click.option("--layers", type=click.IntRange(min=1), default=DRAWING["layers"], show_default=True,
               help="Stacked LSTM layers.")

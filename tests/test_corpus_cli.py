@@ -1,10 +1,11 @@
-"""Corpora as users name them (folders, lists of files), encoded once into the cache; `eval
---streams`; bad input as one sentence. Real `pyjlchar` processes on real files."""
+"""Corpora as users name them (folders, lists of files), encoded once into the cache; `corpus
+info`; `eval --streams`; bad input as one sentence. Real `pyjlchar` processes on real files."""
 import hashlib
 import io
 import json
 import os
 import uuid
+from collections import Counter
 
 import pytest
 
@@ -68,6 +69,45 @@ def test_corpus_flags_given_twice_are_a_list(tmp_path):
     assert meta["corpus_identity"] == identity(b.read_text() + a.read_text())
 
 
+def test_corpus_info_counts_splits_and_says_whether_it_was_cached(tmp_path):
+    text = "héllo\nworld\n" * 100 + "last line"
+    path = tmp_path / f"{unique('info')}.txt"
+    path.write_text(text, encoding="utf-8")
+    first = pyjlchar("corpus", "info", path, "--train-ratio", 0.75, "--json")
+    assert first.returncode == 0, first.stderr
+    r = json.loads(first.stdout)
+    ranked = sorted(([c, n] for c, n in Counter(text).items()), key=lambda pair: (-pair[1], pair[0]))
+    assert (r["characters"], r["bytes"], r["lines"], r["distinct"]) == (len(text), len(text.encode()), 201, len(ranked))
+    assert r["most_frequent"] == ranked[:5] and r["least_frequent"] == sorted(ranked[-5:], key=lambda pair: pair[1])
+    n_train = round(len(text) * 0.75)
+    assert (r["train_ratio"], r["train_characters"], r["validation_characters"]) == (0.75, n_train, len(text) - n_train)
+    assert r["files"] == [str(path)] and r["sha256"] == identity(text)["sha256"]
+    assert r["cache"]["encode_seconds"] > 0 and r["cache"]["id_type"] == "UInt8"
+    assert cache_entries(path.stem) == [os.path.basename(r["cache"]["folder"])]
+
+    again = pyjlchar("corpus", "info", path)
+    assert again.returncode == 0, again.stderr
+    lines = again.stdout.splitlines()
+    assert f"characters: {len(text):,}" in lines and "lines: 201" in lines
+    assert f"distinct characters: {len(ranked)}" in lines
+    assert "  most frequent: " + ", ".join(f"{c!r} {n:,}" for c, n in ranked[:5]) in lines
+    n_train = round(len(text) * 0.9)
+    assert f"train / validation at train_ratio 0.9: {n_train:,} / {len(text) - n_train:,} characters" in lines
+    assert lines[-1].startswith(f"cache: {r['cache']['folder']} (UInt8 ids") and lines[-1].endswith("already encoded")
+
+
+def test_corpus_info_takes_the_configs_corpus_and_checks_the_ratio(tmp_path):
+    texts = tmp_path / "texts"
+    texts.mkdir()
+    for name in ("b.txt", "a.txt"):
+        (texts / name).write_text(f"the text of {name}\n")
+    config = write_config(tmp_path, texts)
+    out = pyjlchar("corpus", "info", "--config", config, "--json")
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["files"] == [str(texts / "a.txt"), str(texts / "b.txt")]
+    assert_clean_failure(pyjlchar("corpus", "info", texts, "--train-ratio", 1.5), "'train_ratio' in [data]")
+
+
 def test_eval_streams_several_texts_and_folders(trained, tmp_path):
     folder, _, _ = trained
     checkpoint = folder / "ck" / "tiny"
@@ -99,8 +139,11 @@ def test_a_bad_byte_in_the_middle_of_a_large_file_is_named_and_nothing_cached(tm
     path = tmp_path / f"{unique('bad-middle')}.txt"
     good = ("All: Speak, speak. ✓\n" * 100_000).encode()   # 2.3 MB: several chunks
     path.write_bytes(good + b"\xff" + good)
-    out = pyjlchar("train", "--config", write_config(tmp_path, path))
+    out = pyjlchar("corpus", "info", path)
     assert_clean_failure(out, f"corpus file {path} is not UTF-8 (byte 0xff at offset {len(good)})", "iconv")
+    assert cache_entries(path.stem) == []
+    out = pyjlchar("train", "--config", write_config(tmp_path, path))
+    assert_clean_failure(out, f"is not UTF-8 (byte 0xff at offset {len(good)})")
     assert cache_entries(path.stem) == [] and not (tmp_path / "ck" / "tiny-meta.json").exists()
 
 
@@ -113,6 +156,7 @@ def test_bad_folders_are_one_sentence(tmp_path, files, phrases):
     folder.mkdir()
     for name, text in files.items():
         (folder / name).write_text(text)
+    assert_clean_failure(pyjlchar("corpus", "info", folder), *phrases)
     assert_clean_failure(pyjlchar("train", "--config", write_config(tmp_path, folder)), *phrases)
     assert_clean_failure(pyjlchar("eval", "--checkpoint", "run/none", "--text", folder), *phrases)
 

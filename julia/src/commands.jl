@@ -1,6 +1,6 @@
 """
-The commands Python calls: train, sample, evaluate, graph, bench_train, bench_sample,
-system_info. pyjlchar/charlstm.py names them and passes the settings that pyjlchar/config.py
+The commands Python calls: train, sample, evaluate, corpus_info, graph, bench_train,
+bench_sample, system_info. pyjlchar/charlstm.py names them and passes the settings that pyjlchar/config.py
 validated (where every default lives) as flat keywords, all required. This is the one place
 where those keywords become the char-lstm's types (`ModelSpec`, `TrainSettings`, devices,
 cells) and where the bridge's hooks (progress events, Ctrl-C) are handed to the work.
@@ -77,6 +77,11 @@ evaluate(; checkpoint, text_files, corpus_cache, streams, context, cell) =
                              PyJLChar.encoded_corpus(paths(text_files), corpus_cache; what = "text file",
                                                      hooks = BRIDGE_HOOKS);
                              streams = streams, context = device(context), cell = as_cell(cell), hooks = BRIDGE_HOOKS)
+
+"`pyjlchar corpus info`: what the text in `corpus_files` holds, encoded into `corpus_cache`."
+corpus_info(; corpus_files, corpus_cache, train_ratio) =
+    PyJLChar.corpus_summary(PyJLChar.encoded_corpus(paths(corpus_files), corpus_cache; hooks = BRIDGE_HOOKS),
+                            train_ratio)
 
 "`pyjlchar visualize`: the graph of the model, `steps` long, with shapes for `batch` streams."
 graph(; name, layers, hidden, embed, dropout, cell, n_class, steps, batch) =

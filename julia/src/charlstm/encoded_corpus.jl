@@ -305,3 +305,25 @@ The class in vocabulary `to` of each id of vocabulary `from` (`to`'s unknown cla
 character it lacks): index `id + 1`.
 """
 class_map(from::Vocabulary, to::Vocabulary) = Int32[get(to.class_of, c, unknown_class(to)) for c in from.chars]
+
+"""
+    corpus_summary(corpus, train_ratio) -> Dict
+
+What `pyjlchar corpus info` shows of an EncodedCorpus: its "files", "characters", "bytes",
+"lines", "sha256", every distinct character with its count, most frequent first ("frequencies",
+ties in code-point order), the characters that train and validate at `train_ratio`, and its
+"cache" entry ("folder", "id_type", "bytes" of ids, "encode_seconds": `nothing` when it was
+already cached).
+"""
+function corpus_summary(corpus::EncodedCorpus, train_ratio::Real)
+    n = length(corpus.ids)
+    n_train = train_size(n, train_ratio)
+    order = sortperm(corpus.counts; rev = true)
+    return Dict{String,Any}(
+        "files" => corpus.files, "characters" => n, "bytes" => corpus.bytes, "lines" => corpus.lines,
+        "sha256" => corpus.identity["sha256"],
+        "frequencies" => [[string(corpus.vocab.chars[i]), corpus.counts[i]] for i in order],
+        "train_ratio" => train_ratio, "train_characters" => n_train, "validation_characters" => n - n_train,
+        "cache" => Dict{String,Any}("folder" => corpus.folder, "id_type" => string(eltype(corpus.ids)),
+                                    "bytes" => sizeof(corpus.ids), "encode_seconds" => corpus.encode_seconds))
+end

@@ -162,4 +162,14 @@
         corpus = encoded([file("new.txt", "cab xab")])
         @test PyJLChar.class_map(corpus.vocab, run_vocab)[corpus.ids .+ 1] == PyJLChar.encode(run_vocab, "cab xab")
     end
+
+    @testset "corpus_summary: counts, split and cache state" begin
+        text = "aab\nccc\n"
+        corpus = encoded([file("summary.txt", text)])
+        s = PyJLChar.corpus_summary(corpus, 0.75)
+        @test s["characters"] == 8 && s["bytes"] == 8 && s["lines"] == 2
+        @test s["frequencies"] == [["c", 3], ["\n", 2], ["a", 2], ["b", 1]]   # ties in code-point order
+        @test s["train_characters"] == 6 && s["validation_characters"] == 2
+        @test s["cache"]["folder"] == corpus.folder && s["cache"]["id_type"] == "UInt8" && s["cache"]["bytes"] == 8
+    end
 end
