@@ -29,11 +29,16 @@ def _devices(settings: dict) -> list:
     return [list(d) for d in config.parse_context(settings["train"]["context"])]
 
 
+def _text_keywords(files: list, key: str = "corpus_files") -> dict:
+    """The text files Julia reads (corpus.corpus_files'), as `key`, and the folder it encodes them into."""
+    return {key: [str(f) for f in files], "corpus_cache": str(corpus.cache_folder())}
+
+
 def _run_keywords(settings: dict) -> dict:
-    """The model and the settings that fix a run's course, as Julia's keywords."""
+    """The corpus, the model and the settings that fix a run's course, as Julia's keywords."""
     course = {k: v for k, v in settings["train"].items() if k not in _INVOCATION_KEYS}
     return {**settings["data"], **settings["model"], **course,
-            "corpus_file": str(corpus.corpus_path(settings["data"]["corpus"]))}
+            **_text_keywords(corpus.corpus_files(settings["data"]["corpus"]))}
 
 
 _JOB_VARIABLES = ("DMLC_ROLE", "DMLC_PS_ROOT_URI", "DMLC_PS_ROOT_PORT", "DMLC_NUM_SERVER", "DMLC_NUM_WORKER")
@@ -58,7 +63,6 @@ def train(settings: dict, resume: bool, allow_new_text: bool = False) -> Call:
     """`pyjlchar train`: returns the run's meta (history included). A resumed run must train
     on the same text unless `allow_new_text`."""
     _check_job(settings["train"]["kvstore"])
-    corpus.check_file(corpus.corpus_path(settings["data"]["corpus"]))
     devices, t = _devices(settings), settings["train"]
     return Call("PyJLChar.Commands.train",
                 {**_run_keywords(settings), "epochs": t["epochs"], "checkpoint_dir": t["checkpoint_dir"],
@@ -84,12 +88,22 @@ def sample(checkpoint: str, settings: dict, seed: int | None, cell: str | None) 
                                              "context": device, "cell": cell}, [device])
 
 
-def evaluate(checkpoint: str, text_path: str, settings: dict, cell: str | None) -> Call:
-    """`pyjlchar eval`: returns the NLL, perplexity and counts of the text in `text_path`."""
+def evaluate(checkpoint: str, texts: list[str], settings: dict, cell: str | None, streams: int | None) -> Call:
+    """`pyjlchar eval`: returns the NLL, perplexity and counts of the text in `texts` (files,
+    folders or built-in corpora, read in order), scored as `streams` pieces side by side
+    (None: config.eval_streams for its size)."""
     device = _devices(settings)[0]
-    text_file = str(corpus.check_file(text_path, "text file"))
-    return Call("PyJLChar.Commands.evaluate", {"checkpoint": str(checkpoint), "text_file": text_file,
-                                               "context": device, "cell": cell}, [device])
+    files = corpus.corpus_files(texts, "text")
+    if streams is None:
+        streams = config.eval_streams(sum(f.stat().st_size for f in files))
+    return Call("PyJLChar.Commands.evaluate", {"checkpoint": str(checkpoint), **_text_keywords(files, "text_files"),
+                                               "streams": streams, "context": device, "cell": cell}, [device])
+
+
+def corpus_info(source: str | list[str], train_ratio: float) -> Call:
+    """`pyjlchar corpus info`: what the corpus `source` holds, and its encoded cache entry."""
+    return Call("PyJLChar.Commands.corpus_info", {**_text_keywords(corpus.corpus_files(source)),
+                                                  "train_ratio": train_ratio})
 
 
 def graph(model: dict, *, vocab: int, steps: int, batch: int) -> Call:

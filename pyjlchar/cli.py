@@ -7,7 +7,7 @@ import sys
 import click
 
 from . import julia, streams
-from .config import DEFAULTS, DRAWING
+from .config import DEFAULTS, DRAWING, EVAL_BYTES_PER_STREAM, EVAL_STREAMS
 from .errors import Interrupted, JuliaError, OutputError, UserError
 
 _MODEL, _TRAIN = DEFAULTS["model"], DEFAULTS["train"]
@@ -86,6 +86,11 @@ def _config_and_flags(config_path: str | None, flags: dict) -> dict:
     return config.load_config(config_path, flags)
 
 
+def _one_or_list(values: tuple):
+    """A repeatable option's values as a setting: None when not given, else a name or a list."""
+    return None if not values else values[0] if len(values) == 1 else list(values)
+
+
 @cli.command()
 @click.option("--config", "config_path", metavar="FILE",
               help="TOML run configuration: a file, or a shipped one by name (shakespeare, quick); "
@@ -96,7 +101,10 @@ def _config_and_flags(config_path: str | None, flags: dict) -> dict:
 @click.option("--epochs", type=int, help="Number of passes over the training text.")
 @click.option("--batch-size", type=int, help="Sequences per batch.")
 @click.option("--seq-len", type=int, help="Characters per unrolled sequence.")
-@click.option("--corpus", help='"shakespeare", "shakespeare-full", or the path of a UTF-8 text file.')
+@click.option("--corpus", multiple=True, metavar="NAME|PATH",
+              help='"shakespeare", "shakespeare-full", a UTF-8 text file, or a folder (every *.txt file '
+                   'under it, in sorted order). Give it several times to train on several, in that order. '
+                   'Encoded once into the cache, then read from there.')
 @click.option("--checkpoint-dir", metavar="DIR", help="Where checkpoints go (default checkpoints).")
 @click.option("--seed", type=int, help="Random seed; the same seed repeats a run exactly.")
 @click.option("--cell", type=click.Choice(["lstm", "fused"]),
@@ -134,7 +142,7 @@ def train(config_path, context, epochs, batch_size, seq_len, corpus, checkpoint_
     from .progress import Reporter
 
     flags = {"train.context": context, "train.epochs": epochs, "train.batch_size": batch_size,
-             "train.seq_len": seq_len, "data.corpus": corpus, "train.checkpoint_dir": checkpoint_dir,
+             "train.seq_len": seq_len, "data.corpus": _one_or_list(corpus), "train.checkpoint_dir": checkpoint_dir,
              "train.seed": seed, "model.cell": cell, "train.kvstore": kvstore}
     settings = _config_and_flags(config_path, flags)
     if charlstm.job_role() in ("scheduler", "server"):  # a node of a parameter-server job: no training
@@ -220,26 +228,90 @@ def _print_samples(texts: list[str]) -> None:
 @cli.command(name="eval")
 @click.option("--checkpoint", required=True, metavar="PATH",
               help="A .params file, or a run's prefix (checkpoints/ptb) for its best epoch.")
-@click.option("--text", "text_path", required=True, metavar="FILE", help="UTF-8 text to score.")
+@click.option("--text", "texts", required=True, multiple=True, metavar="PATH",
+              help="UTF-8 text to score: a file, or a folder (every *.txt file under it, in sorted "
+                   "order). Give it several times to score them as one text, in that order.")
+@click.option("--streams", type=click.IntRange(min=1), metavar="N",
+              help=f"Score the text as N contiguous pieces side by side, the columns of one batch (much "
+                   f"faster). Default: one per {EVAL_BYTES_PER_STREAM // 1024} KiB of text, at most "
+                   f"{EVAL_STREAMS}. 1 gives the single-stream figure.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--context", metavar="DEVICE", help="cpu or gpu (default cpu).")
 @click.option("--cell", type=click.Choice(["lstm", "fused"]), default="fused", show_default=True,
               help="The graph that runs the checkpoint, whichever cell trained it: fused is the "
                    "faster; lstm (the unrolled cells) gives the same scores up to rounding.")
-def evaluate(checkpoint, text_path, as_json, context, cell):
+def evaluate(checkpoint, texts, streams, as_json, context, cell):
     """Score a text with a checkpoint: NLL per character (natural log), perplexity, bits per
-    character. The text is one continuous stream: the state is carried from each character to
-    the next, and every character after the first is predicted."""
+    character.
+
+    The text is cut into N contiguous pieces (--streams), scored side by side: in each, the
+    state is carried from each character to the next. Every character after the first is
+    predicted once (a piece starts from the last character of the one before, with a zero
+    state). With --streams 1 the text is one continuous stream. Texts are encoded once into
+    the cache and read from there, so their size is not limited by memory.
+
+    \b
+    Examples:
+      pyjlchar eval --checkpoint checkpoints/ptb --text held-out.txt
+      pyjlchar eval --checkpoint checkpoints/ptb --text texts/ --streams 1 --json
+    """
     from . import charlstm
+    from .progress import Reporter
 
     settings = _config_and_flags(None, {"train.context": context})
-    result = julia.run(charlstm.evaluate(checkpoint, text_path, settings, cell=cell))
+    reporter = Reporter()
+    try:
+        result = julia.run(charlstm.evaluate(checkpoint, list(texts), settings, cell=cell, streams=streams),
+                           on_event=reporter)
+    finally:
+        reporter.close()
     if as_json:
         click.echo(json.dumps(result, indent=2))
     else:
         click.echo(f"NLL = {result['nll']:.4f}\nperplexity = {result['perplexity']:.4f}\n"
                    f"bits per char = {result['bits_per_char']:.4f}\n"
-                   f"characters = {result['n_chars']} ({result['unknown']} outside the vocabulary)")
+                   f"characters = {result['n_chars']} ({result['unknown']} outside the vocabulary)\n"
+                   f"streams = {result['streams']}")
+
+
+@cli.group()
+def corpus() -> None:
+    """Look at a corpus: what it holds and its encoded cache."""
+
+
+@corpus.command()
+@click.argument("sources", nargs=-1, metavar="[NAME|PATH]...")
+@click.option("--config", "config_path", metavar="FILE",
+              help="Take the corpus and train_ratio from this file's [data] section.")
+@click.option("--train-ratio", type=float, help="The share of the text that trains (default 0.9).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def info(sources, config_path, train_ratio, as_json):
+    """What a corpus holds: characters, distinct characters (the most and least frequent),
+    lines, bytes, the characters that train and validate at train_ratio, and its cache entry.
+
+    NAME|PATH is a built-in corpus (shakespeare, shakespeare-full), a UTF-8 text file or a
+    folder (every *.txt file under it, in sorted order); several are read in order. Without
+    one, the config's corpus. The first use of a corpus encodes it into the cache (a progress
+    line shows on a terminal); later ones read the cache.
+
+    \b
+    Examples:
+      pyjlchar corpus info shakespeare
+      pyjlchar corpus info texts/ --train-ratio 0.95 --json
+    """
+    from . import charlstm, corpus_report
+    from .progress import Reporter
+
+    settings = _config_and_flags(config_path, {"data.corpus": _one_or_list(sources),
+                                               "data.train_ratio": train_ratio})
+    data = settings["data"]
+    reporter = Reporter()
+    try:
+        summary = julia.run(charlstm.corpus_info(data["corpus"], data["train_ratio"]), on_event=reporter)
+    finally:
+        reporter.close()
+    report = corpus_report.report(summary)
+    click.echo(json.dumps(report, indent=2) if as_json else corpus_report.render(report))
 
 
 @cli.command()

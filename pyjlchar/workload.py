@@ -1,8 +1,8 @@
 """The requests of a tiny run, as the commands make them: what pyjlchar's system image compiles.
 
 `write_requests(folder)` writes a small corpus there and the bridge requests of train and
-sample with either cell, resume, eval, visualize, doctor and a call failing with a UserError,
-one per line, each after the outcome expected ("ok" or "error"). They are built by the same
+sample with either cell, resume, eval, corpus info, visualize, doctor and a call failing with
+a UserError, one per line, each after the outcome expected ("ok" or "error"). They are built by the same
 functions the commands use (charlstm.py), so the image compiles what the commands run, with
 the argument types they pass; julia/precompile/workload.jl replays them.
 """
@@ -45,7 +45,8 @@ def write_requests(work: Path) -> Path:
              ("ok", charlstm.train(config.load_config(None, {**tiny, "train.epochs": 2}), resume=True)),
              ("ok", charlstm.sample(params, settings, seed=1, cell=None)),
              ("ok", charlstm.sample(prefix, settings, seed=1, cell="fused")),
-             ("ok", charlstm.evaluate(params, str(corpus), settings, cell="fused")),
+             ("ok", charlstm.evaluate(params, [str(corpus)], settings, cell="fused", streams=4)),
+             ("ok", charlstm.corpus_info(str(corpus), settings["data"]["train_ratio"])),
              ("ok", charlstm.graph(config.DEFAULTS["model"], vocab=drawing["vocab"], steps=drawing["steps"],
                                    batch=drawing["batch"])),
              ("ok", charlstm.system_info()),

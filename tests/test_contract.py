@@ -22,7 +22,8 @@ def calls(tmp_path) -> list:
     corpus.write_text("some text\n" * 100)
     settings = config.load_config(None, {"data.corpus": str(corpus)})
     return [charlstm.train(settings, resume=False), charlstm.sample("run/ptb", settings, seed=1, cell=None),
-            charlstm.evaluate("run/ptb", str(corpus), settings, cell="fused"),
+            charlstm.evaluate("run/ptb", [str(corpus)], settings, cell="fused", streams=None),
+            charlstm.corpus_info(str(corpus), 0.9),
             charlstm.graph(DEFAULTS["model"], vocab=DRAWING["vocab"], steps=2, batch=1),
             charlstm.bench_train(settings, 1.0, warmup_batches=1, validate=False),
             charlstm.bench_sample(settings, 65, 1, 1.0), charlstm.system_info()]
@@ -35,7 +36,7 @@ def test_every_call_passes_exactly_the_keywords_its_julia_command_takes(jl, tmp_
 
 def test_julia_commands_have_no_defaults_of_their_own(jl):
     # A keyword without a default is required: leaving one out is an error, not a second default.
-    for fn in ("train", "sample", "evaluate", "graph", "bench_train", "bench_sample"):
+    for fn in ("train", "sample", "evaluate", "corpus_info", "graph", "bench_train", "bench_sample"):
         declared = jl.eval(f"""try
                 PyJLChar.Commands.{fn}()
                 "no error"

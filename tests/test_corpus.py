@@ -3,7 +3,8 @@ import re
 
 import pytest
 
-from pyjlchar.corpus import SHAKESPEARE_PLAYS, check_file, corpus_path
+from pyjlchar.config import load_config
+from pyjlchar.corpus import SHAKESPEARE_PLAYS, check_file, corpus_files, corpus_path
 from pyjlchar.errors import UserError
 
 
@@ -44,6 +45,53 @@ def test_a_pipe_is_refused_without_waiting_for_a_writer(tmp_path):
 
 def test_other_names_are_paths(tmp_path):
     assert corpus_path(str(tmp_path / "mine.txt")) == tmp_path / "mine.txt"
+
+
+def write_files(folder, names):
+    for name in names:
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(f"text of {name}\n", encoding="utf-8")
+
+
+def test_a_folder_is_every_txt_file_under_it_in_sorted_order(tmp_path):
+    write_files(tmp_path, ["b.txt", "a.txt", "notes.md", "sub/c.txt", "sub/deeper/a.txt", "Z.txt"])
+    (tmp_path / "folder.txt").mkdir()  # a folder named like a text file is not one
+    expected = ["Z.txt", "a.txt", "b.txt", "sub/c.txt", "sub/deeper/a.txt"]
+    assert corpus_files(str(tmp_path)) == [tmp_path / name for name in expected]
+
+
+def test_a_list_is_read_in_its_order_folders_expanded(tmp_path):
+    write_files(tmp_path, ["one.txt", "parts/x.txt", "parts/y.txt"])
+    files = corpus_files([str(tmp_path / "parts"), str(tmp_path / "one.txt")])
+    assert files == [tmp_path / "parts" / "x.txt", tmp_path / "parts" / "y.txt", tmp_path / "one.txt"]
+
+
+def test_a_folder_without_text_files(tmp_path):
+    write_files(tmp_path, ["readme.md"])
+    with pytest.raises(UserError) as caught:
+        corpus_files(str(tmp_path))
+    assert str(caught.value) == (f"corpus folder {tmp_path} holds no .txt files: put the text in files named "
+                                 "*.txt there, or pass a text file")
+
+
+def test_an_empty_file_among_a_folders_files(tmp_path):
+    write_files(tmp_path, ["a.txt", "c.txt"])
+    (tmp_path / "b.txt").write_bytes(b"")
+    with pytest.raises(UserError) as caught:
+        corpus_files(str(tmp_path), "text")
+    assert str(caught.value) == f"text file {tmp_path / 'b.txt'} is empty: remove it from {tmp_path} or put text in it"
+
+
+def test_a_corpus_list_in_the_config(tmp_path):
+    config = tmp_path / "run.toml"
+    config.write_text('[data]\ncorpus = ["a.txt", "texts/"]\n')
+    assert load_config(str(config))["data"]["corpus"] == ["a.txt", "texts/"]
+    for bad, why in (("[]", "must be a non-empty string or list of them"), ('["a.txt", ""]', "must be a non-empty"),
+                     ('["a.txt", 3]', "must be a non-empty"), ("3", "must be a string or a list of strings")):
+        config.write_text(f"[data]\ncorpus = {bad}\n")
+        with pytest.raises(UserError) as caught:
+            load_config(str(config))
+        assert f"'corpus' in [data] {why}" in str(caught.value)
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,6 @@
 """
-The commands Python calls: train, sample, evaluate, graph, bench_train, bench_sample,
-system_info. pyjlchar/charlstm.py names them and passes the settings that pyjlchar/config.py
+The commands Python calls: train, sample, evaluate, corpus_info, graph, bench_train,
+bench_sample, system_info. pyjlchar/charlstm.py names them and passes the settings that pyjlchar/config.py
 validated (where every default lives) as flat keywords, all required. This is the one place
 where those keywords become the char-lstm's types (`ModelSpec`, `TrainSettings`, devices,
 cells) and where the bridge's hooks (progress events, Ctrl-C) are handed to the work.
@@ -29,23 +29,28 @@ end
 as_cell(name::AbstractString) = Symbol(name)
 as_cell(::Nothing) = nothing
 
+"Corpus files as Julia strings (JSON lists arrive as Vector{Any})."
+paths(files::AbstractVector) = String[f for f in files]
+
 model(; name, layers, hidden, embed, dropout, cell) =
     (name = Symbol(name), layers = layers, hidden = hidden, embed = embed, dropout = dropout, cell = Symbol(cell))
 
 """
-    train(; corpus_file, corpus, train_ratio, name, layers, hidden, embed, dropout, cell,
-          seq_len, batch_size, optimizer, learning_rate, weight_decay, grad_clip, init_scale,
+    train(; corpus_files, corpus_cache, corpus, train_ratio, name, layers, hidden, embed, dropout,
+          cell, seq_len, batch_size, optimizer, learning_rate, weight_decay, grad_clip, init_scale,
           seed, epochs, checkpoint_dir, context, kvstore, resume, allow_new_text) -> Dict
 
-`pyjlchar train`: PyJLChar.train_model on the text in `corpus_file` (`corpus` is its name
-as the user gave it), on the devices in `context` (a list of pairs). Returns the run's meta.
+`pyjlchar train`: PyJLChar.train_model on the text in `corpus_files` (encoded into the cache
+folder `corpus_cache`; `corpus` is what the user named), on the devices in `context` (a list
+of pairs). Returns the run's meta.
 """
-function train(; corpus_file, corpus, train_ratio, name, layers, hidden, embed, dropout, cell, seq_len,
-               batch_size, optimizer, learning_rate, weight_decay, grad_clip, init_scale, seed, epochs,
+function train(; corpus_files, corpus_cache, corpus, train_ratio, name, layers, hidden, embed, dropout, cell,
+               seq_len, batch_size, optimizer, learning_rate, weight_decay, grad_clip, init_scale, seed, epochs,
                checkpoint_dir, context, kvstore, resume, allow_new_text)
     settings = TrainSettings(; corpus, train_ratio, seq_len, batch_size, optimizer, learning_rate,
                              weight_decay, grad_clip, init_scale, seed)
-    return PyJLChar.train_model(model(; name, layers, hidden, embed, dropout, cell), settings, corpus_file;
+    return PyJLChar.train_model(model(; name, layers, hidden, embed, dropout, cell), settings, paths(corpus_files),
+                                corpus_cache;
                                 epochs = epochs, checkpoint_dir = checkpoint_dir, contexts = device.(context),
                                 kvstore = Symbol(kvstore), resume = resume, allow_new_text = allow_new_text,
                                 hooks = BRIDGE_HOOKS)
@@ -62,22 +67,35 @@ sample(; checkpoint, length, temperature, top_k, prime, num_samples, seed, conte
                          top_k = top_k, prime = prime, seed = seed, num_samples = num_samples,
                          context = device(context), cell = as_cell(cell), hooks = BRIDGE_HOOKS)
 
-"`pyjlchar eval`: scores the text in `text_file` with `checkpoint` (a .params file or a run's prefix)."
-evaluate(; checkpoint, text_file, context, cell) =
-    PyJLChar.evaluate_text(PyJLChar.checkpoint_file(checkpoint), PyJLChar.read_text(text_file, "text file");
-                           context = device(context), cell = as_cell(cell), hooks = BRIDGE_HOOKS)
+"""
+    evaluate(; checkpoint, text_files, corpus_cache, streams, context, cell) -> Dict
+
+`pyjlchar eval`: scores the text in `text_files` (encoded into `corpus_cache`) as `streams`
+pieces side by side, with `checkpoint` (a .params file or a run's prefix).
+"""
+evaluate(; checkpoint, text_files, corpus_cache, streams, context, cell) =
+    PyJLChar.evaluate_corpus(PyJLChar.checkpoint_file(checkpoint),
+                             PyJLChar.encoded_corpus(paths(text_files), corpus_cache; what = "text file",
+                                                     hooks = BRIDGE_HOOKS);
+                             streams = streams, context = device(context), cell = as_cell(cell), hooks = BRIDGE_HOOKS)
+
+"`pyjlchar corpus info`: what the text in `corpus_files` holds, encoded into `corpus_cache`."
+corpus_info(; corpus_files, corpus_cache, train_ratio) =
+    PyJLChar.corpus_summary(PyJLChar.encoded_corpus(paths(corpus_files), corpus_cache; hooks = BRIDGE_HOOKS),
+                            train_ratio)
 
 "`pyjlchar visualize`: the graph of the model, `steps` long, with shapes for `batch` streams."
 graph(; name, layers, hidden, embed, dropout, cell, n_class, steps, batch) =
     PyJLChar.lstm_graph(ModelSpec(; name, layers, hidden, embed, dropout, cell, n_class), steps, batch)
 
-"`pyjlchar bench`: training throughput on the text in `corpus_file`, as `train` trains."
-function bench_train(; corpus_file, corpus, train_ratio, name, layers, hidden, embed, dropout, cell, seq_len,
+"`pyjlchar bench`: training throughput on the text in `corpus_files`, as `train` trains."
+function bench_train(; corpus_files, corpus_cache, corpus, train_ratio, name, layers, hidden, embed, dropout, cell, seq_len,
                      batch_size, optimizer, learning_rate, weight_decay, grad_clip, init_scale, seed, seconds,
                      warmup_batches, validate)
     settings = TrainSettings(; corpus, train_ratio, seq_len, batch_size, optimizer, learning_rate,
                              weight_decay, grad_clip, init_scale, seed)
-    return PyJLChar.bench_train(model(; name, layers, hidden, embed, dropout, cell), settings, corpus_file;
+    return PyJLChar.bench_train(model(; name, layers, hidden, embed, dropout, cell), settings, paths(corpus_files),
+                                corpus_cache;
                                 seconds = seconds, warmup_batches = warmup_batches, validate = validate,
                                 hooks = BRIDGE_HOOKS)
 end

@@ -28,6 +28,7 @@ ENV["MXNET_SUBGRAPH_VERBOSE"] = "0"
         include("charlstm/test_lstm.jl")
         include("charlstm/test_vocab.jl")
         include("charlstm/test_provider.jl")
+        include("charlstm/test_encoded_corpus.jl")
         include("charlstm/test_nll.jl")
         include("charlstm/test_checkpoint_meta.jl")
         include("charlstm/test_sampler.jl")

@@ -34,19 +34,20 @@ function Base.iterate(b::BudgetedBatches, (deadline, taken) = (time() + b.second
 end
 
 """
-    bench_train(model, settings, corpus_file; seconds, warmup_batches=3, validate=false,
-                hooks=NO_HOOKS) -> Dict
+    bench_train(model, settings, corpus_files, corpus_cache; seconds, warmup_batches=3,
+                validate=false, hooks=NO_HOOKS) -> Dict
 
-Trains as `train_model` does (`fit_lstm!`, on one CPU, no checkpoints) for `seconds` of
-wall-clock time from the first batch (and at least one batch after the warm-up). `model` is
-ModelSpec's keywords but `n_class`. Returns "chars_per_s" (after the warm-up batches),
+Trains as `train_model` does (the encoded corpus, `fit_lstm!`; on one CPU, no checkpoints)
+for `seconds` of wall-clock time from the first batch (and at least one batch after the
+warm-up). `model` is ModelSpec's keywords but `n_class`. Returns "chars_per_s" (after the warm-up batches),
 "batches", "seconds", "train_nll" and, with `validate`, "val_nll" over the held-out part
 (else `nothing`).
 """
-function bench_train(model::NamedTuple, settings::TrainSettings, corpus_file::AbstractString; seconds::Real,
-                     warmup_batches::Integer = 3, validate::Bool = false, hooks::Hooks = NO_HOOKS)
-    text = read_text(corpus_file, "corpus file")
-    vocab = build_vocabulary(text)
+function bench_train(model::NamedTuple, settings::TrainSettings, corpus_files::AbstractVector{<:AbstractString},
+                     corpus_cache::AbstractString; seconds::Real, warmup_batches::Integer = 3, validate::Bool = false,
+                     hooks::Hooks = NO_HOOKS)
+    corpus = encoded_corpus(corpus_files, corpus_cache; hooks = hooks)
+    vocab = corpus.vocab
     spec = ModelSpec(; model..., n_class = n_class(vocab))
     mx.srand(settings.seed)
     ff = mx.FeedForward(LSTM(spec, settings.seq_len))
@@ -56,7 +57,7 @@ function bench_train(model::NamedTuple, settings::TrainSettings, corpus_file::Ab
     timed_hooks = Hooks(progress = (event; fields...) -> push!(ends, time()), poll = hooks.poll)
     keep_nll = mx.every_n_epoch((_, state, metric) -> train_nll[] = metric[1][2], 1)
     Base.CoreLogging.with_logger(Base.CoreLogging.NullLogger()) do   # no epoch summaries
-        fit_lstm!(ff, make_optimizer(settings), settings, lstm_data(spec, settings, vocab, text); n_epoch = 1, budget_s = Float64(seconds),
+        fit_lstm!(ff, make_optimizer(settings), settings, lstm_data(spec, settings, vocab, corpus); n_epoch = 1, budget_s = Float64(seconds),
                   min_batches = warmup_batches + 1, validate = validate, nll = nll, callbacks = [keep_nll],
                   hooks = timed_hooks)
     end

@@ -1,6 +1,6 @@
-# Training the char-lstm: the corpus, the vocabulary, mx.fit with the NLL metric and progress
-# after every batch (`fit_lstm!`, which `bench_train` shares), and for a run (`train_model`) a
-# checkpoint per epoch, a checkpoint on Ctrl-C, and resuming.
+# Training the char-lstm: the encoded corpus, the vocabulary, mx.fit with the NLL metric and
+# progress after every batch (`fit_lstm!`, which `bench_train` shares), and for a run
+# (`train_model`) a checkpoint per epoch, a checkpoint on Ctrl-C, and resuming.
 
 states_path(prefix, epoch) = string(prefix, "-", lpad(epoch, 4, "0"), ".states")
 
@@ -84,17 +84,20 @@ function report_batch!(p::TrainingProgress, state, nll::NLL, hooks::Hooks)
 end
 
 """
-    lstm_data(spec, settings, vocab, text) -> (training, validation)
+    lstm_data(spec, settings, vocab, corpus) -> (training, validation)
 
-The batches `LSTM(spec, settings.seq_len)` trains and validates on: `text` split per
-`settings` (a UserError when a part is too short for one batch).
+The batches `LSTM(spec, settings.seq_len)` trains and validates on, read from the memory-mapped
+ids of `corpus` (an EncodedCorpus) as classes of `vocab`: its first `train_size` characters
+train, the rest validate (a UserError when a part is too short for one batch).
 """
-function lstm_data(spec::ModelSpec, settings::TrainSettings, vocab::Vocabulary, text::AbstractString)
-    train_text, val_text = split_text(text, settings.train_ratio)
-    provider(part_text, part) = CharSeqProvider(part_text, settings.batch_size, settings.seq_len, vocab, spec;
-                                                part = part)
-    return provider(train_text, "training part of the corpus"),
-           provider(val_text, "validation part of the corpus (lower train_ratio)")
+function lstm_data(spec::ModelSpec, settings::TrainSettings, vocab::Vocabulary, corpus::EncodedCorpus)
+    classes = class_map(corpus.vocab, vocab)
+    n = length(corpus.ids)
+    n_train = train_size(n, settings.train_ratio)
+    provider(range, part) = CharSeqProvider(view(corpus.ids, range), classes, settings.batch_size,
+                                            settings.seq_len, spec; part = part)
+    return provider(1:n_train, "training part of the corpus"),
+           provider(n_train+1:n, "validation part of the corpus (lower train_ratio)")
 end
 
 """
@@ -154,11 +157,13 @@ function initial_params(spec::ModelSpec, initializer::mx.AbstractInitializer)
 end
 
 """
-    train_model(model, settings, corpus_file; epochs, checkpoint_dir, contexts, kvstore=:local,
+    train_model(model, settings, corpus_files, corpus_cache; epochs, checkpoint_dir, contexts,
+                kvstore=:local, resume=false, allow_new_text=false, hooks=NO_HOOKS) -> Dict
                 resume=false, allow_new_text=false, hooks=NO_HOOKS) -> Dict
 
 Trains the char-lstm `model` (ModelSpec's keywords but `n_class`, which the vocabulary of the
-UTF-8 text in `corpus_file` fixes) per `settings` on `contexts` (several train data-parallel)
+UTF-8 text in `corpus_files` fixes; encoded into the cache folder `corpus_cache` on first use,
+then read from there) per `settings` on `contexts` (several train data-parallel)
 up to epoch `epochs`, holding the run's lock. Saves `<name>-symbol.json`, `<name>-NNNN.params`,
 `<name>-NNNN.states` and `<name>-meta.json` in `checkpoint_dir` after every epoch, the meta
 last, so that it only ever names complete files. When `hooks.poll` stops it (Ctrl-C, SIGTERM)
@@ -171,15 +176,17 @@ A distributed `kvstore` (`:dist_sync`, `:dist_device_sync`) makes this process a
 parameter-server job (its DMLC_* environment): it joins the job, trains on its shard of the
 batches, and only worker 0 writes (and locks) the run's files.
 """
-function train_model(model::NamedTuple, settings::TrainSettings, corpus_file::AbstractString; epochs::Int,
-                     checkpoint_dir::AbstractString, contexts::AbstractVector{mx.Context}, kvstore::Symbol = :local,
-                     resume::Bool = false, allow_new_text::Bool = false, hooks::Hooks = NO_HOOKS)
+function train_model(model::NamedTuple, settings::TrainSettings, corpus_files::AbstractVector{<:AbstractString},
+                     corpus_cache::AbstractString; epochs::Int, checkpoint_dir::AbstractString,
+                     contexts::AbstractVector{mx.Context}, kvstore::Symbol = :local, resume::Bool = false,
+                     allow_new_text::Bool = false, hooks::Hooks = NO_HOOKS)
     # Joining a job waits until every node of it has started.
     store = mx.is_distributed(kvstore) ? mx.KVStore(kvstore) : kvstore
     Shard(store).rank == 0 && check_writable(checkpoint_dir)
     prefix = joinpath(checkpoint_dir, String(model.name))
-    train() = train_locked(model, settings, prefix, corpus_file; epochs = epochs, contexts = contexts,
-                           store = store, resume = resume, allow_new_text = allow_new_text, hooks = hooks)
+    train() = train_locked(model, settings, prefix, corpus_files, corpus_cache; epochs = epochs,
+                           contexts = contexts, store = store, resume = resume, allow_new_text = allow_new_text,
+                           hooks = hooks)
     meta = Shard(store).rank == 0 ? with_run_lock(train, prefix) : train()
     # A distributed store's close is the job's last barrier; after a failure it is left open,
     # as a worker that stopped will never reach it.
@@ -187,11 +194,12 @@ function train_model(model::NamedTuple, settings::TrainSettings, corpus_file::Ab
     return meta
 end
 
-function train_locked(model, settings, prefix, corpus_file; epochs, contexts, store, resume, allow_new_text, hooks)
+function train_locked(model, settings, prefix, corpus_files, corpus_cache; epochs, contexts, store, resume,
+                      allow_new_text, hooks)
     writes = Shard(store).rank == 0
     writes && mx.clear_stale_temps(dirname(prefix))
     hooks.poll()
-    text = read_text(corpus_file, "corpus file")
+    corpus = encoded_corpus(corpus_files, corpus_cache; hooks = hooks)
     hooks.poll()
     optimizer = make_optimizer(settings)
     if resume && nothing_saved(prefix)
@@ -200,15 +208,15 @@ function train_locked(model, settings, prefix, corpus_file; epochs, contexts, st
     end
     if resume
         meta, spec, arg_params, states, begin_epoch, skip =
-            resume_point(prefix, model, settings, optimizer, text, allow_new_text)
+            resume_point(prefix, model, settings, optimizer, corpus, allow_new_text)
         vocab = meta_vocab(meta)
     else
         writes && refuse_to_overwrite(prefix)
-        vocab = build_vocabulary(text)
+        vocab = corpus.vocab
         spec = ModelSpec(; model..., n_class = n_class(vocab))
         check_memory(spec, settings, length(contexts))   # before the weights are drawn
         meta = new_meta(vocab, spec, settings)
-        meta["corpus_identity"] = text_identity(text)
+        meta["corpus_identity"] = corpus.identity
         mx.srand(settings.seed)
         arg_params = initial_params(spec, mx.UniformInitializer(settings.init_scale))
         states, begin_epoch, skip = nothing, 1, 0
@@ -217,7 +225,7 @@ function train_locked(model, settings, prefix, corpus_file; epochs, contexts, st
     begin_epoch > epochs &&
         throw(UserError("the run at $prefix has already trained $(begin_epoch - 1) epochs: " *
                         "ask for more with --epochs to continue it"))
-    data = lstm_data(spec, settings, vocab, text)
+    data = lstm_data(spec, settings, vocab, corpus)
     writes && write_meta(prefix, meta)   # from now on the folder always holds a run that loads
 
     ff = mx.FeedForward(LSTM(spec, settings.seq_len); context = contexts)
@@ -241,7 +249,7 @@ function train_locked(model, settings, prefix, corpus_file; epochs, contexts, st
         save_interrupted!(meta, prefix, ff, optimizer, p.epoch, p.batch; train_nll = train_nll,
                           seconds = seconds, cell = spec.cell, hooks = hooks)
     end
-    @info "Training $(spec.layers)x$(spec.hidden) LSTM ($(spec.cell) cell) on $(length(text)) characters " *
+    @info "Training $(spec.layers)x$(spec.hidden) LSTM ($(spec.cell) cell) on $(length(corpus.ids)) characters " *
           "($(n_class(vocab)) classes) on $(join(string.(contexts), ", "))"
     try
         fit_lstm!(ff, optimizer, settings, data; n_epoch = epochs, begin_epoch = begin_epoch,
@@ -293,8 +301,8 @@ function merged_epoch(before, p::TrainingProgress, train_nll)
 end
 
 # Where `--resume` starts: after the last saved epoch, or inside an interrupted one. The run
-# goes on with the cell `model` asks for, its weights and optimizer states converted, on `text`.
-function resume_point(prefix, model::NamedTuple, settings::TrainSettings, optimizer, text, allow_new_text)
+# goes on with the cell `model` asks for, its weights and optimizer states converted, on `corpus`.
+function resume_point(prefix, model::NamedTuple, settings::TrainSettings, optimizer, corpus, allow_new_text)
     isfile(meta_path(prefix)) ||
         throw(UserError("there is no run to resume at $prefix ($(meta_path(prefix)) is missing): " *
                         "train without --resume first, or point --checkpoint-dir at the run"))
@@ -309,7 +317,7 @@ function resume_point(prefix, model::NamedTuple, settings::TrainSettings, optimi
             throw(UserError("--resume continues the saved run, whose model has $key = $(getfield(spec, key)), " *
                             "not $(model[key]): use the saved run's settings"))
     end
-    check_same_text!(meta, text, meta_vocab(meta), allow_new_text)
+    check_same_text!(meta, corpus, meta_vocab(meta), allow_new_text)
     partial = get(meta, "partial", nothing)
     epoch, skip = partial === nothing ? (meta["epoch"], 0) : (partial["epoch"], partial["batches_done"])
     cell = model.cell

@@ -4,13 +4,13 @@
     TrainSettings(; corpus, train_ratio, seq_len, batch_size, optimizer, learning_rate,
                   weight_decay, grad_clip, init_scale, seed)
 
-The corpus (as the user named it), the share of it that trains (the rest validates), the
-batches (`batch_size` sequences of `seq_len` characters), the optimizer (`:adam` or `:sgd`
-with momentum 0.9) and its settings, the scale of the initial weights U(±init_scale), and the
-seed every random draw follows.
+The corpus (as the user named it: a name or a path, or a list of paths), the share of it
+that trains (the rest validates), the batches (`batch_size` sequences of `seq_len`
+characters), the optimizer (`:adam` or `:sgd` with momentum 0.9) and its settings, the scale
+of the initial weights U(±init_scale), and the seed every random draw follows.
 """
 struct TrainSettings
-    corpus::String
+    corpus::Union{String,Vector{String}}
     train_ratio::Float64
     seq_len::Int
     batch_size::Int
@@ -27,7 +27,8 @@ struct TrainSettings
             throw(ArgumentError("not valid training settings: train_ratio $train_ratio, seq_len $seq_len, " *
                                 "batch_size $batch_size, optimizer $optimizer, learning_rate $learning_rate, " *
                                 "weight_decay $weight_decay, grad_clip $grad_clip, init_scale $init_scale"))
-        return new(corpus, train_ratio, seq_len, batch_size, Symbol(optimizer), learning_rate, weight_decay,
+        names = corpus isa AbstractVector ? String[c for c in corpus] : String(corpus)
+        return new(names, train_ratio, seq_len, batch_size, Symbol(optimizer), learning_rate, weight_decay,
                    grad_clip, init_scale, seed)
     end
 end

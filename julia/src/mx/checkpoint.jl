@@ -82,7 +82,7 @@ function libmxnet_cause(message::AbstractString)
     return replace(line, r"^MXNetError:\s*" => "")
 end
 
-format_bytes(n::Integer) = n < 1024 ? "$n bytes" : n < 1024^2 ? "$(n ÷ 1024) KiB" : "$(round(n / 1024^2; digits = 1)) MiB"
+format_bytes(n::Integer) = n < 1024 ? "$n bytes" : n < 1024^2 ? "$(n ÷ 1024) KiB" : "$(Base.round(n / 1024^2; digits = 1)) MiB"
 
 """
     free_space(folder) -> (bytes = ..., inodes = ...) or nothing

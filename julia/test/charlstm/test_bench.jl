@@ -1,14 +1,15 @@
 @testset "bench" begin
-    corpus = joinpath(mktempdir(), "corpus.txt")
-    write(corpus, repeat(FIXTURE_TEXT, 20))
+    dir = mktempdir()
+    corpus, cache = [joinpath(dir, "corpus.txt")], joinpath(dir, "corpora")
+    write(corpus[1], repeat(FIXTURE_TEXT, 20))
     model(cell) = (name = :ptb, layers = 1, hidden = 8, embed = 4, dropout = 0.0, cell = cell)
     settings = test_settings(seq_len = 5, batch_size = 3)
     @testset "training for a wall-clock budget ($cell cell)" for cell in (:lstm, :fused)
-        r = PyJLChar.bench_train(model(cell), settings, corpus; seconds = 1.5, warmup_batches = 2, validate = true)
+        r = PyJLChar.bench_train(model(cell), settings, corpus, cache; seconds = 1.5, warmup_batches = 2, validate = true)
         @test r["batches"] > 2 && r["chars_per_s"] > 0 && isfinite(r["train_nll"]) && isfinite(r["val_nll"])
-        @test PyJLChar.bench_train(model(cell), settings, corpus; seconds = 0.5)["val_nll"] === nothing
+        @test PyJLChar.bench_train(model(cell), settings, corpus, cache; seconds = 0.5)["val_nll"] === nothing
     end
-    @test PyJLChar.bench_train(model(:lstm), settings, corpus; seconds = 0.0,
+    @test PyJLChar.bench_train(model(:lstm), settings, corpus, cache; seconds = 0.0,
                                warmup_batches = 2)["batches"] == 3   # a figure, however short
     @testset "the budget, not the text, ends the pass" begin
         vocab = PyJLChar.build_vocabulary(FIXTURE_TEXT)

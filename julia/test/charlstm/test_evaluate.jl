@@ -40,6 +40,30 @@
         @test abs(result["nll"] - step_by_step_nll(PyJLChar.encode(vocab, odd))) < 1e-4
     end
 
+    @testset "$streams streams: pieces scored from zero states, each character predicted once" for streams in (2, 3, 29, 100)
+        ids = PyJLChar.encode(vocab, text)
+        steps = cld(length(ids) - 1, streams)
+        pieces = [ids[s:min(s + steps, end)] for s in 1:steps:length(ids)-1]   # each starts where the last ended
+        expected = sum(step_by_step_nll(piece) * (length(piece) - 1) for piece in pieces) / (length(ids) - 1)
+        result = PyJLChar.evaluate_text(path, text; streams = streams, chunk_len = 4)
+        @test abs(result["nll"] - expected) < 1e-4
+        @test result["streams"] == length(pieces) && result["n_predicted"] == 29
+        @test PyJLChar.evaluate_text(path, text; streams = 1)["streams"] == 1
+    end
+
+    @testset "a corpus scores from its memory map as the same text in memory" begin
+        odd = repeat("the ✓ QUICK fox\n", 20)
+        file = joinpath(dir, "scored.txt")
+        write(file, odd)
+        corpus = Base.CoreLogging.with_logger(() -> PyJLChar.encoded_corpus([file], joinpath(dir, "corpora")),
+                                              Base.CoreLogging.NullLogger())
+        for streams in (1, 4)
+            @test PyJLChar.evaluate_corpus(path, corpus; streams = streams) ==
+                  PyJLChar.evaluate_text(path, odd; streams = streams)
+        end
+        @test PyJLChar.evaluate_corpus(path, corpus)["unknown"] == 6 * 20
+    end
+
     @testset "a text too short to score" begin
         @test_throws PyJLChar.UserError PyJLChar.evaluate_text(path, "a")
         @test_throws PyJLChar.UserError PyJLChar.evaluate_text(path, "")

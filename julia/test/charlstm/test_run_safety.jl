@@ -3,18 +3,6 @@
     user_error(f) = try f(); nothing catch e; e isa PyJLChar.UserError ? e.msg : rethrow() end
     quiet(f) = Base.CoreLogging.with_logger(f, Base.CoreLogging.NullLogger())
 
-    @testset "read_text: the file once, its first bad byte named" begin
-        dir = mktempdir()
-        file(name, bytes) = (path = joinpath(dir, name); write(path, bytes); path)
-        @test PyJLChar.read_text(file("ok.txt", "héllo ✓\n"), "corpus file") == "héllo ✓\n"
-        msg = user_error(() -> PyJLChar.read_text(file("latin1.txt", UInt8[0x6e, 0x61, 0xef, 0x76, 0x65]), "corpus file"))
-        @test occursin("is not UTF-8 (byte 0xef at offset 2)", msg) && occursin("iconv", msg)
-        msg = user_error(() -> PyJLChar.read_text(file("bin.dat", UInt8[0x61, 0x62, 0x63, 0x00, 0x01]), "text file"))
-        @test occursin("text file", msg) && occursin("NUL byte at offset 3", msg)
-        big = "ab✓"^100_000 * String(UInt8[0xff]) * "cd"
-        @test occursin("offset $(sizeof("ab✓"^100_000))", user_error(() -> PyJLChar.read_text(file("big.txt", big), "corpus file")))
-    end
-
     @testset "resuming and sharding: the batches of the whole epoch, at once" begin
         vocab = PyJLChar.build_vocabulary(FIXTURE_TEXT)
         provider = PyJLChar.CharSeqProvider(repeat(FIXTURE_TEXT, 2), 2, 5, vocab, spec_for(PyJLChar.n_class(vocab)))
@@ -68,13 +56,18 @@
     end
 
     @testset "the same text, or a new one only when asked, in the same vocabulary" begin
+        dir = mktempdir()
+        corpus(name, text) = (path = joinpath(dir, name); write(path, text);
+                              quiet(() -> PyJLChar.encoded_corpus([path], joinpath(dir, "cache"))))
         vocab = PyJLChar.build_vocabulary("abc ")
-        meta = Dict{String,Any}("corpus_identity" => PyJLChar.text_identity("abc abc"))
-        PyJLChar.check_same_text!(meta, "abc abc", vocab, false)
-        @test occursin("--allow-new-text", user_error(() -> PyJLChar.check_same_text!(meta, "cab cab", vocab, false)))
-        @test occursin("lacks (\"x\")", user_error(() -> PyJLChar.check_same_text!(meta, "abx", vocab, true)))
-        quiet(() -> PyJLChar.check_same_text!(meta, "cab", vocab, true))
-        @test meta["corpus_identity"] == PyJLChar.text_identity("cab")
+        started = corpus("started.txt", "abc abc")
+        meta = Dict{String,Any}("corpus_identity" => started.identity)
+        PyJLChar.check_same_text!(meta, corpus("copy.txt", "abc abc"), vocab, false)   # the text, not the file
+        check(name, text, allow) = user_error(() -> PyJLChar.check_same_text!(meta, corpus(name, text), vocab, allow))
+        @test occursin("--allow-new-text", check("c.txt", "cab cab", false))
+        @test occursin("lacks (\"x\")", check("x.txt", "abx", true))
+        quiet(() -> PyJLChar.check_same_text!(meta, corpus("new.txt", "cab"), vocab, true))
+        @test meta["corpus_identity"] == Dict("characters" => 3, "sha256" => bytes2hex(PyJLChar.SHA.sha256("cab")))
     end
 
     @testset "a checkpoint loads with the cell that wrote it, whatever the meta says" begin
@@ -106,11 +99,13 @@
         write(corpus, repeat(FIXTURE_TEXT, 30))
         model = (name = :ptb, layers = 1, hidden = 8, embed = 4, dropout = 0.0, cell = :lstm)
         train(settings; checkpoint_dir = dir, kw...) =
-            quiet(() -> PyJLChar.train_model(model, settings, corpus; checkpoint_dir = checkpoint_dir,
-                                             contexts = [mx.cpu()], kw...))
+            quiet(() -> PyJLChar.train_model(model, settings, [corpus], joinpath(dir, "corpora");
+                                             checkpoint_dir = checkpoint_dir, contexts = [mx.cpu()], kw...))
         meta = train(test_settings(seq_len = 8, batch_size = 4); epochs = 1)
         @test meta["epoch"] == 1 && meta["history"][1]["cell"] == "lstm"
-        @test meta["corpus_identity"] == PyJLChar.text_identity(read(corpus, String))
+        text = read(corpus, String)
+        @test meta["corpus_identity"] ==
+              Dict("characters" => length(text), "sha256" => bytes2hex(PyJLChar.SHA.sha256(text)))
         # A second fresh start over a run that saved an epoch is refused.
         @test occursin("already holds a run", user_error(() -> train(test_settings(seq_len = 8, batch_size = 4); epochs = 1)))
         # An absurd learning rate: the NLL turns NaN, nothing is saved, the message says what is kept.

@@ -110,6 +110,11 @@ temps(dir) = filter(name -> occursin(".tmp", name), readdir(dir))
         @test !occursin("disk is full", msg)
     end
 
+    @testset "sizes in messages" begin
+        @test mx.format_bytes(1000) == "1000 bytes" && mx.format_bytes(5000) == "4 KiB"
+        @test mx.format_bytes(7 * 2^20 ÷ 2) == "3.5 MiB"   # mx.round is libmxnet's operator, not Base's
+    end
+
     @testset "a full disk never commits a short file" begin
         big = Dict(:w => mx.NDArray(rand(Float32, 256, 256)))   # 256 KiB: more than the disk
         small = Dict(:w => mx.NDArray(rand(Float32, 4)))       # fits in libmxnet's write buffer
