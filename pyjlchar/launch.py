@@ -65,8 +65,9 @@ def stop(nodes: list[Node], how: int = signal.SIGKILL) -> None:
                 pass
 
 
-def run(args: list[str], workers: int, servers: int, log: Callable[[str], None]) -> int:
-    """Runs the job until every process has ended; its exit code (0 when all succeeded)."""
+def run(args: list[str], workers: int, servers: int, log: Callable[[str], None]) -> None:
+    """Runs the job until every process has ended: a UserError naming the node when one failed,
+    errors.Interrupted when the job was stopped by a signal."""
     if workers < 1 or servers < 1:
         raise UserError("a parameter-server job needs at least one worker and one server: use -n 1 -s 1 or more")
     port = free_port()
@@ -104,4 +105,3 @@ def run(args: list[str], workers: int, servers: int, log: Callable[[str], None])
             node.proc.wait()
     if received:
         raise Interrupted(received)
-    return 0
