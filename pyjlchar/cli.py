@@ -283,7 +283,8 @@ def corpus() -> None:
 @click.argument("sources", nargs=-1, metavar="[NAME|PATH]...")
 @click.option("--config", "config_path", metavar="FILE",
               help="Take the corpus and train_ratio from this file's [data] section.")
-@click.option("--train-ratio", type=float, help="The share of the text that trains (default 0.9).")
+@click.option("--train-ratio", type=float,
+              help=f"The share of the text that trains (default {DEFAULTS['data']['train_ratio']}).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def info(sources, config_path, train_ratio, as_json):
     """What a corpus holds: characters, distinct characters (the most and least frequent),

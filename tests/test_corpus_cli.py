@@ -4,8 +4,11 @@ import hashlib
 import io
 import json
 import os
+import subprocess
+import sys
 import uuid
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
@@ -133,6 +136,24 @@ def test_eval_streams_several_texts_and_folders(trained, tmp_path):
     assert len(CORPUS_TEXT) < 16 * 1024 and scores("--text", whole)["streams"] == 1   # the default: one per 16 KiB
     plain = pyjlchar("eval", "--checkpoint", checkpoint, "--text", whole, "--streams", 2)
     assert plain.returncode == 0 and "streams = 2" in plain.stdout.splitlines()
+
+
+def test_two_processes_encoding_one_corpus_at_once_share_one_whole_entry(tmp_path):
+    path = tmp_path / f"{unique('shared')}.txt"
+    text = "Speak, speak. ✓ First Citizen: you are all resolved rather to die than to famish?\n" * 200_000
+    path.write_text(text, encoding="utf-8")   # 17 MB: they usually overlap (test_encoded_corpus.jl forces it)
+    both = [subprocess.Popen([sys.executable, "-m", "pyjlchar", "corpus", "info", str(path), "--json"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    reports = []
+    for proc in both:
+        out, err = proc.communicate(timeout=600)
+        assert proc.returncode == 0, err
+        reports.append(json.loads(out))
+    assert reports[0]["cache"]["folder"] == reports[1]["cache"]["folder"]
+    assert [r["characters"] for r in reports] == [len(text)] * 2
+    assert cache_entries(path.stem) == [os.path.basename(reports[0]["cache"]["folder"])]   # no temporary folder left
+    ids = (Path(reports[0]["cache"]["folder"]) / "ids.bin").read_bytes()
+    assert len(ids) == len(text)
 
 
 def test_a_bad_byte_in_the_middle_of_a_large_file_is_named_and_nothing_cached(tmp_path):

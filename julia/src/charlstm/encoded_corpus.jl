@@ -180,12 +180,12 @@ function build_entry(sources::Vector{SourceFile}, folder::AbstractString, what::
     return seconds
 end
 
-# The folder appears whole, or not at all; a process that published the same entry first wins.
+# The folder appears whole, or not at all: rename(2) itself (Julia's `rename` falls back to a
+# copy). A process that published the same entry first wins: its folder is not empty.
 function publish(tmp::AbstractString, folder::AbstractString)
-    try
-        Base.Filesystem.rename(tmp, folder)
-    catch e
-        e isa Base.IOError && isdir(folder) || rethrow()
+    if ccall(:rename, Cint, (Cstring, Cstring), tmp, folder) != 0
+        errnum = Libc.errno()
+        errnum in (Libc.ENOTEMPTY, Libc.EEXIST) || throw(SystemError("renaming $tmp to $folder", errnum))
         rm(tmp; recursive = true, force = true)
     end
     mx.sync_folder(dirname(folder), folder)

@@ -111,6 +111,19 @@
         @test isempty(readdir(cache))
     end
 
+    @testset "another process that published the same entry first wins; ours is dropped" begin
+        cache = joinpath(dir, "race")
+        path = file("race.txt", "racing text\n"^100)
+        theirs = encoded([path], joinpath(dir, "elsewhere"))   # the same key: the other process's entry
+        target = joinpath(cache, basename(theirs.folder))
+        # It appears while this process finishes its own pass 2.
+        publish_theirs(event; fields...) = event == "task" && occursin("pass 2", fields[:what]) &&
+                                           fields[:done] == fields[:total] && cp(theirs.folder, target)
+        ours = encoded([path], cache; hooks = PyJLChar.Hooks(progress = publish_theirs))
+        @test ours.folder == target && readdir(cache) == [basename(target)]   # no temporary folder left
+        @test String(ours.vocab.chars[ours.ids .+ 1]) == "racing text\n"^100
+    end
+
     @testset "a full disk: one sentence, no entry, no temporary folder" begin
         mounted = with_tmpfs("1m") do cache
             path = file("large.txt", "a large enough text\n"^60_000)   # 1.2 MB of ids
