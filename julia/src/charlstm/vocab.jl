@@ -19,7 +19,8 @@ end
 """
     build_vocabulary(text) -> Vocabulary
 
-Every distinct character of `text`, newline and other whitespace included.
+Every distinct character of `text`, newline and other whitespace included: for a text in
+memory, the vocabulary an EncodedCorpus of the same text gets as it is encoded (tested).
 """
 function build_vocabulary(text::AbstractString)
     isvalid(String, text) ||
