@@ -7,9 +7,8 @@ Julia: `julia.run(call)` runs a call, and the system image's workload records th
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import os
+from dataclasses import dataclass, field
 
 from . import config, corpus
 from .errors import UserError
