@@ -109,8 +109,7 @@ def julia_step(apt: _Apt) -> str:
 def libraries_step(apt: _Apt) -> str:
     if is_debian():
         return apt.install(["libgomp1", "graphviz"])
-    missing = [name for name, found in (("graphviz", shutil.which("dot")),) if not found]
-    return "install Graphviz to draw networks" if missing else "present"
+    return "present" if shutil.which("dot") else "install Graphviz to draw networks"
 
 
 def mxnet_step() -> str:

@@ -14,9 +14,8 @@ struct Shard
     rank::Int
     workers::Int
 end
-const WHOLE = Shard(0, 1)
 Shard(store::mx.KVStore) = Shard(mx.rank(store), mx.group_size(store))
-Shard(::Symbol) = WHOLE
+Shard(::Symbol) = Shard(0, 1)   # this process alone
 
 """
     ResumedData(provider, skip, shard)

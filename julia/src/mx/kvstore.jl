@@ -85,45 +85,20 @@ rank(kv::KVStore) = (r = Ref{Cint}(0); @mxcall(:MXKVStoreGetRank, (Ptr{Cvoid}, R
 "How many workers the job has (1 outside a job)."
 group_size(kv::KVStore) = (n = Ref{Cint}(0); @mxcall(:MXKVStoreGetGroupSize, (Ptr{Cvoid}, Ref{Cint}), kv, n); Int(n[]))
 
-"Waits until every worker of the job has reached this point."
-barrier(kv::KVStore) = @mxcall(:MXKVStoreBarrier, (Ptr{Cvoid},), kv)
-
-const PS_GROUPS = (scheduler = 1, servers = 2, workers = 4)
+# The server loop's controller: workers' commands (an updater for dist_async could come this way).
+ignore_command(head::Cint, body::Cstring, ::Ptr{Cvoid}) = nothing
 
 """
-    dead_nodes(kv, groups=(:servers, :workers); timeout_s=4) -> Int
-
-How many nodes of `groups` sent no heartbeat for `timeout_s` seconds (the nodes send one every
-PS_HEARTBEAT_INTERVAL seconds; without it none is ever found dead).
-"""
-function dead_nodes(kv::KVStore, groups = (:servers, :workers); timeout_s::Integer = 4)
-    n = Ref{Cint}(0)
-    @mxcall(:MXKVStoreGetNumDeadNode, (Ptr{Cvoid}, Cint, Ref{Cint}, Cint), kv,
-            sum(PS_GROUPS[g] for g in groups), n, timeout_s)
-    return Int(n[])
-end
-
-# The server's controller sees the workers' commands; only head 0 reaches it.
-const SERVER_COMMANDS = Ref{Function}((head, body) -> nothing)
-server_command(head::Cint, body::Cstring, ::Ptr{Cvoid}) = (SERVER_COMMANDS[](Int(head), unsafe_string(body)); nothing)
-
-"""
-    run_server(kv; on_command=(head, body) -> nothing)
+    run_server(kv)
 
 Serves the job as its scheduler or one of its servers (DMLC_ROLE says which) until worker 0
-closes its store, summing what the workers push. `on_command` sees each command a worker
-sends with `send_command` (on this thread). Then frees the store.
+closes its store, summing what the workers push. Then frees the store.
 """
-function run_server(kv::KVStore; on_command::Function = (head, body) -> nothing)
-    SERVER_COMMANDS[] = on_command
-    controller = @cfunction(server_command, Cvoid, (Cint, Cstring, Ptr{Cvoid}))
+function run_server(kv::KVStore)
+    controller = @cfunction(ignore_command, Cvoid, (Cint, Cstring, Ptr{Cvoid}))
     @mxcall(:MXKVStoreRunServer, (Ptr{Cvoid}, Ptr{Cvoid}, Ptr{Cvoid}), kv, controller, C_NULL)
     close!(kv)
 end
-
-"Sends a command (`head`, `body`) to every server of the job."
-send_command(kv::KVStore, head::Integer, body::AbstractString) =
-    @mxcall(:MXKVStoreSendCommmandToServers, (Ptr{Cvoid}, Cint, Cstring), kv, head, body)
 
 """
 The KVStore types this libmxnet offers: `local` and `device` always; the parameter-server
