@@ -14,7 +14,7 @@ from . import config, corpus
 from .errors import UserError
 
 # The [train] keys that are not TrainSettings (they steer one invocation, not the run's course).
-_INVOCATION_KEYS = ("epochs", "checkpoint_dir", "context", "kvstore")
+_INVOCATION_KEYS = ("epochs", "checkpoint_dir", "context", "kvstore", "gradient_compression", "compression_threshold")
 
 
 @dataclass(frozen=True)
@@ -48,8 +48,12 @@ def job_role() -> str | None:
     return os.environ.get("DMLC_ROLE") or None
 
 
-def _check_job(kvstore: str) -> None:
+def _check_job(kvstore: str, compression: str) -> None:
     if not kvstore.startswith("dist"):
+        if compression != "none":
+            raise UserError(f"gradient_compression {compression} compresses what the workers of a parameter-server "
+                            f"job send, and kvstore {kvstore} has none: use a dist_* kvstore, or leave "
+                            "gradient_compression at none")
         return
     missing = [name for name in _JOB_VARIABLES if not os.environ.get(name)]
     if missing:
@@ -61,11 +65,12 @@ def _check_job(kvstore: str) -> None:
 def train(settings: dict, resume: bool, allow_new_text: bool = False) -> Call:
     """`pyjlchar train`: returns the run's meta (history included). A resumed run must train
     on the same text unless `allow_new_text`."""
-    _check_job(settings["train"]["kvstore"])
-    devices, t = _devices(settings), settings["train"]
+    t = settings["train"]
+    _check_job(t["kvstore"], t["gradient_compression"])
+    devices = _devices(settings)
     return Call("PyJLChar.Commands.train",
-                {**_run_keywords(settings), "epochs": t["epochs"], "checkpoint_dir": t["checkpoint_dir"],
-                 "context": devices, "kvstore": t["kvstore"], "resume": resume, "allow_new_text": allow_new_text},
+                {**_run_keywords(settings), **{key: t[key] for key in _INVOCATION_KEYS if key != "context"},
+                 "context": devices, "resume": resume, "allow_new_text": allow_new_text},
                 devices)
 
 
@@ -75,7 +80,7 @@ def ps_node(settings: dict) -> Call:
     kvstore = settings["train"]["kvstore"]
     if not kvstore.startswith("dist"):
         raise UserError(f"this process is a {job_role()} of a parameter-server job, but the training uses kvstore "
-                        f"{kvstore}: add --kvstore dist_sync (or set kvstore in [train])")
+                        f"{kvstore}: add --kvstore dist_sync or dist_async (or set kvstore in [train])")
     return Call("PyJLChar.Commands.ps_node", {"kvstore": settings["train"]["kvstore"]})
 
 

@@ -7,7 +7,7 @@ import sys
 import click
 
 from . import julia, streams
-from .config import DEFAULTS, DRAWING, EVAL_BYTES_PER_STREAM, EVAL_STREAMS
+from .config import DEFAULTS, DRAWING, EVAL_BYTES_PER_STREAM, EVAL_STREAMS, SETTINGS
 from .errors import Interrupted, JuliaError, OutputError, UserError
 
 _MODEL, _TRAIN = DEFAULTS["model"], DEFAULTS["train"]
@@ -113,14 +113,19 @@ def _one_or_list(values: tuple):
 @click.option("--resume", is_flag=True,
               help="Continue the run saved in the checkpoint folder where it stopped "
                    "(weights, optimizer state, epoch, random state).")
-@click.option("--kvstore", type=click.Choice(["local", "device", "dist_sync", "dist_device_sync"]),
-              help="How gradients are summed: local or device (this process's devices), dist_sync or "
-                   "dist_device_sync (the workers of a parameter-server job, see `pyjlchar launch`).")
+@click.option("--kvstore", type=click.Choice(SETTINGS["train"]["kvstore"].choices),
+              help="How gradients are summed: local or device (this process's devices); dist_sync or "
+                   "dist_device_sync (the workers of a parameter-server job, see `pyjlchar launch`, each "
+                   "taking every step together); dist_async (each worker's step applied by the servers "
+                   "as it arrives).")
+@click.option("--gradient-compression", type=click.Choice(SETTINGS["train"]["gradient_compression"].choices),
+              help="2bit: a job's workers send each gradient value as +t, -t or 0 (t = "
+                   "compression_threshold in [train]), carrying the rest over to the next step.")
 @click.option("--allow-new-text", is_flag=True,
               help="With --resume: go on with a corpus whose text changed since the run started "
                    "(it must use only characters of the run's vocabulary).")
 def train(config_path, context, epochs, batch_size, seq_len, corpus, checkpoint_dir, seed, cell, resume,
-          kvstore, allow_new_text):
+          kvstore, gradient_compression, allow_new_text):
     """Train a character-level LSTM and save a checkpoint after every epoch.
 
     \b
@@ -143,7 +148,8 @@ def train(config_path, context, epochs, batch_size, seq_len, corpus, checkpoint_
 
     flags = {"train.context": context, "train.epochs": epochs, "train.batch_size": batch_size,
              "train.seq_len": seq_len, "data.corpus": _one_or_list(corpus), "train.checkpoint_dir": checkpoint_dir,
-             "train.seed": seed, "model.cell": cell, "train.kvstore": kvstore}
+             "train.seed": seed, "model.cell": cell, "train.kvstore": kvstore,
+             "train.gradient_compression": gradient_compression}
     settings = _config_and_flags(config_path, flags)
     if charlstm.job_role() in ("scheduler", "server"):  # a node of a parameter-server job: no training
         julia.run(charlstm.ps_node(settings))
@@ -153,10 +159,16 @@ def train(config_path, context, epochs, batch_size, seq_len, corpus, checkpoint_
         julia.run(charlstm.train(settings, resume=resume, allow_new_text=allow_new_text), on_event=reporter)
     except Interrupted as e:
         reporter.close()
-        if reporter.checkpoints or resume:
+        in_job = charlstm.job_role() == "worker"
+        if in_job and (reporter.checkpoints or resume):
+            click.echo(f"{e.what}; the checkpoint above keeps the job's work so far: start the job again with "
+                       "--resume added to its train command to continue it", err=True)
+        elif reporter.checkpoints or resume:
             again = ["pyjlchar", *sys.argv[1:]] + ([] if resume else ["--resume"])
             click.echo(f"{e.what}; the checkpoint above keeps the work so far. Resume with:\n  "
                        + " ".join(again), err=True)
+        elif in_job:
+            pass  # worker 0 saves and speaks for the job
         else:
             click.echo(f"{e.what} before the first checkpoint was saved: there is nothing to resume; "
                        "start the run again", err=True)

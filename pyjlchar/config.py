@@ -48,6 +48,7 @@ class Setting:
     type: type  # int, float, str, or list (a str or a list of str); an int is accepted where a float is expected
     rule: str  # what `check` demands, in words, completing "must be ..."
     check: Callable[[object], bool]
+    choices: tuple = ()  # the values allowed, when they can be listed (a command-line flag offers them)
 
 
 def positive_int(default: int) -> Setting:
@@ -65,7 +66,7 @@ def at_least_zero(default, zero_means: str) -> Setting:
 
 def one_of(*choices: str) -> Setting:
     """The first choice is the default."""
-    return Setting(choices[0], str, "one of " + ", ".join(_toml(c) for c in choices), lambda v: v in choices)
+    return Setting(choices[0], str, "one of " + ", ".join(_toml(c) for c in choices), lambda v: v in choices, choices)
 
 
 def non_empty(default: str, meaning: str) -> Setting:
@@ -107,7 +108,10 @@ SETTINGS: dict[str, dict[str, Setting]] = {
         "context": Setting("cpu", str, "cpu, gpu, or a list of distinct device numbers such as gpu:0,1 or cpu:0,1",
                            lambda v: _devices(v) is not None),
         # local/device: this process's devices; dist_*: a parameter-server job (pyjlchar launch).
-        "kvstore": one_of("local", "device", "dist_sync", "dist_device_sync"),
+        "kvstore": one_of("local", "device", "dist_sync", "dist_device_sync", "dist_async"),
+        # What a job's workers send: "2bit" sends each gradient value as +threshold, -threshold or 0.
+        "gradient_compression": one_of("none", "2bit"),
+        "compression_threshold": positive_number(0.5),
     },
     "sample": {
         "length": positive_int(100),

@@ -31,22 +31,72 @@ def cluster_env(port: int, role: str) -> dict:
             "DMLC_NUM_SERVER": "2", "DMLC_NUM_WORKER": "2", "DMLC_INTERFACE": "lo", "PS_HEARTBEAT_INTERVAL": "1"}
 
 
-def test_two_sync_workers_take_the_steps_of_one_process_on_the_whole_batches(tmp_path):
-    steps, port = 6, free_port()
-    nodes = [julia([tmp_path / f"{role}{i}.txt", steps], cluster_env(port, role))
+def start_cluster(tmp_path, steps, kvstore="dist_sync", compression="none", worker_env=({}, {})):
+    """Starts a loopback job of node.jl (1 scheduler, 2 servers, 2 workers, in this order) and
+    one process alone (last)."""
+    port = free_port()
+    args = lambda name: [tmp_path / name, steps, kvstore, compression]
+    nodes = [julia(args(f"{role}{i}.txt"), {**cluster_env(port, role), **(worker_env[i] if role == "worker" else {})})
              for role, n in (("scheduler", 1), ("server", 2), ("worker", 2)) for i in range(n)]
-    alone = julia([tmp_path / "alone.txt", steps], {k: v for k, v in os.environ.items() if not k.startswith("DMLC_")})
+    return nodes + [julia(args("alone.txt")[:3] + ["none"],
+                          {k: v for k, v in os.environ.items() if not k.startswith("DMLC_")})]
+
+
+def run_cluster(tmp_path, steps, **options):
+    """The weights each worker and the lone process ended with, and every node's output and exit code."""
+    nodes = start_cluster(tmp_path, steps, **options)
     try:
-        for node in nodes + [alone]:
-            out, _ = node.communicate(timeout=600)
-            assert node.returncode == 0, out[-3000:]
+        ends = [(node.communicate(timeout=600)[0], node.returncode) for node in nodes]
     finally:
-        for node in nodes + [alone]:
+        for node in nodes:
             node.kill()
     read = lambda name: np.array([float(v) for v in (tmp_path / name).read_text().split()])
-    w0, w1, one = read("worker0.txt"), read("worker1.txt"), read("alone.txt")
+    return read("worker0.txt"), read("worker1.txt"), read("alone.txt"), ends
+
+
+def assert_all_ended_well(ends):
+    for out, code in ends:
+        assert code == 0, out[-3000:]
+
+
+def test_two_sync_workers_take_the_steps_of_one_process_on_the_whole_batches(tmp_path):
+    w0, w1, one, ends = run_cluster(tmp_path, steps=6)
+    assert_all_ended_well(ends)
     np.testing.assert_array_equal(w0, w1)             # every worker took the same steps
     np.testing.assert_allclose(w0, one, atol=1e-5)     # those of one process on the global batches
+
+
+TRUE_WEIGHTS = np.array([1, -2, 0.5, 3, 0])   # node.jl's regression, bias last
+
+
+def test_async_workers_train_through_the_servers_optimizer(tmp_path):
+    w0, w1, one, ends = run_cluster(tmp_path, steps=20, kvstore="dist_async")
+    assert_all_ended_well(ends)
+    # Each worker pulled the servers' weights after its last step: both learned, near the
+    # target and near one process's result, though not equal to it (the steps interleave).
+    start = np.linalg.norm(TRUE_WEIGHTS)   # the weights start near zero
+    for w in (w0, w1):
+        assert np.linalg.norm(w - TRUE_WEIGHTS) < 0.5 * start
+    assert np.linalg.norm(one - TRUE_WEIGHTS) < 0.5 * start
+
+
+def test_2bit_compressed_sync_workers_stay_equal_and_learn(tmp_path):
+    w0, w1, one, ends = run_cluster(tmp_path, steps=20, compression="2bit")
+    assert_all_ended_well(ends)
+    np.testing.assert_array_equal(w0, w1)   # they still sum the same compressed gradients
+    assert not np.allclose(w0, one, atol=1e-5)   # the compression changed the steps
+    assert np.linalg.norm(w0 - TRUE_WEIGHTS) < np.linalg.norm(TRUE_WEIGHTS)
+
+
+def test_a_worker_with_another_model_is_refused_in_one_sentence(tmp_path):
+    nodes = start_cluster(tmp_path, steps=2, worker_env=({}, {"NODE_INPUTS": "3"}))
+    try:
+        out, _ = nodes[4].communicate(timeout=300)   # worker 1; the rest of the job waits for it forever
+    finally:
+        for node in nodes:
+            node.kill()
+    assert nodes[4].returncode != 0
+    assert "worker 1 builds a model with other parameters (names or shapes) than worker 0" in out, out[-3000:]
 
 
 # ----- `pyjlchar launch`: whole training jobs on loopback ------------------------------------
@@ -118,3 +168,22 @@ def test_a_dist_kvstore_outside_a_job_is_one_sentence(tmp_path):
     corpus.write_text(CORPUS_TEXT)
     out = pyjlchar("train", "--config", write_config(tmp_path, corpus), "--kvstore", "dist_sync")
     assert_clean_failure(out, "DMLC_ROLE", "pyjlchar launch")
+
+
+def test_a_launched_async_job_with_compression_lowers_the_nll(tmp_path):
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text(CORPUS_TEXT)
+    config = write_config(tmp_path, corpus, epochs=3, kvstore="dist_async", gradient_compression="2bit")
+    out = pyjlchar("launch", "-n", 2, "-s", 1, "--", "train", "--config", config, timeout=300)
+    assert out.returncode == 0, out.stderr
+    history = json.loads((tmp_path / "ck" / "tiny-meta.json").read_text())["history"]
+    assert [h["epoch"] for h in history] == [1, 2, 3]
+    assert history[-1]["train_nll"] < history[0]["train_nll"]
+    assert history[-1]["val_nll"] < history[0]["val_nll"]
+
+
+def test_gradient_compression_outside_a_job_is_one_sentence(tmp_path):
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text(CORPUS_TEXT)
+    out = pyjlchar("train", "--config", write_config(tmp_path, corpus), "--gradient-compression", "2bit")
+    assert_clean_failure(out, "gradient_compression 2bit", "dist_* kvstore")

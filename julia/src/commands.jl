@@ -38,21 +38,26 @@ model(; name, layers, hidden, embed, dropout, cell) =
 """
     train(; corpus_files, corpus_cache, corpus, train_ratio, name, layers, hidden, embed, dropout,
           cell, seq_len, batch_size, optimizer, learning_rate, weight_decay, grad_clip, init_scale,
-          seed, epochs, checkpoint_dir, context, kvstore, resume, allow_new_text) -> Dict
+          seed, epochs, checkpoint_dir, context, kvstore, gradient_compression,
+          compression_threshold, resume, allow_new_text) -> Dict
 
 `pyjlchar train`: PyJLChar.train_model on the text in `corpus_files` (encoded into the cache
 folder `corpus_cache`; `corpus` is what the user named), on the devices in `context` (a list
-of pairs). Returns the run's meta.
+of pairs), `gradient_compression` "none" or "2bit". Returns the run's meta.
 """
 function train(; corpus_files, corpus_cache, corpus, train_ratio, name, layers, hidden, embed, dropout, cell,
                seq_len, batch_size, optimizer, learning_rate, weight_decay, grad_clip, init_scale, seed, epochs,
-               checkpoint_dir, context, kvstore, resume, allow_new_text)
+               checkpoint_dir, context, kvstore, gradient_compression, compression_threshold, resume,
+               allow_new_text)
     settings = TrainSettings(; corpus, train_ratio, seq_len, batch_size, optimizer, learning_rate,
                              weight_decay, grad_clip, init_scale, seed)
     return PyJLChar.train_model(model(; name, layers, hidden, embed, dropout, cell), settings, paths(corpus_files),
                                 corpus_cache;
                                 epochs = epochs, checkpoint_dir = checkpoint_dir, contexts = device.(context),
-                                kvstore = Symbol(kvstore), resume = resume, allow_new_text = allow_new_text,
+                                kvstore = Symbol(kvstore),
+                                compression = gradient_compression == "none" ? nothing :
+                                              (type = gradient_compression, threshold = compression_threshold),
+                                resume = resume, allow_new_text = allow_new_text,
                                 hooks = BRIDGE_HOOKS)
 end
 

@@ -1,15 +1,16 @@
 # One node of a loopback parameter-server job, for tests/test_distributed.py: the scheduler or
 # a server serves (DMLC_ROLE); a worker trains a linear regression on its share of each global
-# batch through a dist_sync store, or (with no DMLC_ROLE) one process trains on whole batches.
-# ARGS: output file for the trained weights, number of steps.
+# batch through a distributed store, or (with no DMLC_ROLE) one process trains on whole batches.
+# ARGS: output file for the trained weights, number of steps, the store's type, the gradient
+# compression ("none" or "2bit"). NODE_INPUTS (default 4) changes a worker's model.
 using PyJLChar
 const mx = PyJLChar.mx
 import Random
 
-out, steps = ARGS[1], parse(Int, ARGS[2])
+out, steps, kvstore, compression = ARGS[1], parse(Int, ARGS[2]), Symbol(ARGS[3]), ARGS[4]
 role = mx.ps_role()
 if role in (:scheduler, :server)
-    mx.run_server(mx.KVStore(:dist_sync))
+    mx.run_server(mx.KVStore(kvstore))
     exit(0)
 end
 
@@ -17,7 +18,9 @@ global_batch = 8
 rng = Random.MersenneTwister(3)
 X = randn(rng, Float32, 4, global_batch * steps)
 y = vec(Float32[1 -2 0.5 3] * X)
-kv = role == :worker ? mx.KVStore(:dist_sync) : nothing
+X = X[1:parse(Int, get(ENV, "NODE_INPUTS", "4")), :]
+kv = role == :worker ? mx.KVStore(kvstore) : nothing
+compression == "none" || mx.set_gradient_compression!(kv, compression; threshold = 0.5)
 workers, rank = kv === nothing ? (1, 0) : (mx.group_size(kv), mx.rank(kv))
 # Worker r takes columns r+1, r+1+workers, ... of every global batch: its share, in order.
 mine = [b * global_batch + i for b in 0:steps-1 for i in 1:global_batch if (i - 1) % workers == rank]

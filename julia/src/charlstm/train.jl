@@ -129,8 +129,20 @@ function fit_lstm!(model::mx.FeedForward, optimizer::mx.AbstractOptimizer, setti
                  BudgetedData(train_provider, budget_s, min_batches)
     progress = TrainingProgress(n_epoch, n_batches(train_provider), shard.workers,
                                 settings.batch_size * settings.seq_len, settings.seed, skip)
-    all_callbacks = mx.AbstractCallback[mx.every_n_batch(state -> report_batch!(progress, state, nll, hooks), 1;
-                                                         call_on_0 = true); callbacks]
+    # In a dist_sync job each step waits for every worker, so they stop together, after the step
+    # a vote agrees on: a worker that left alone would leave the others waiting forever.
+    agree = kvstore isa mx.KVStore && mx.is_sync(kvstore) ? (flag -> mx.any_worker(kvstore, flag)) : identity
+    function after_batch(state)
+        stop = false
+        try
+            report_batch!(progress, state, nll, hooks)
+        catch e
+            e isa InterruptException || rethrow()
+            stop = true
+        end
+        agree(stop) && throw(InterruptException())
+    end
+    all_callbacks = mx.AbstractCallback[mx.every_n_batch(after_batch, 1; call_on_0 = true); callbacks]
     on_epoch === nothing || push!(all_callbacks, mx.every_n_epoch((m, _, metric) -> on_epoch(m, progress, metric), 1))
     try
         mx.fit(model, optimizer, train_data; n_epoch = n_epoch, begin_epoch = begin_epoch, eval_data = val_data,
@@ -157,8 +169,8 @@ end
 
 """
     train_model(model, settings, corpus_files, corpus_cache; epochs, checkpoint_dir, contexts,
-                kvstore=:local, resume=false, allow_new_text=false, hooks=NO_HOOKS) -> Dict
-                resume=false, allow_new_text=false, hooks=NO_HOOKS) -> Dict
+                kvstore=:local, compression=nothing, resume=false, allow_new_text=false,
+                hooks=NO_HOOKS) -> Dict
 
 Trains the char-lstm `model` (ModelSpec's keywords but `n_class`, which the vocabulary of the
 UTF-8 text in `corpus_files` fixes; encoded into the cache folder `corpus_cache` on first use,
@@ -171,24 +183,35 @@ from the next batch, with the cell `model` asks for; a resumed run must train on
 text unless `allow_new_text` (which still refuses characters outside its vocabulary).
 Reports each checkpoint saved as a "checkpoint" event. Returns the meta (history included).
 
-A distributed `kvstore` (`:dist_sync`, `:dist_device_sync`) makes this process a worker of a
-parameter-server job (its DMLC_* environment): it joins the job, trains on its shard of the
-batches, and only worker 0 writes (and locks) the run's files.
+A distributed `kvstore` (`:dist_sync`, `:dist_device_sync`, `:dist_async`) makes this process
+a worker of a parameter-server job (its DMLC_* environment): it joins the job, trains on its
+shard of the batches, and only worker 0 writes (and locks) the run's files. `compression`
+(`(type = "2bit", threshold = 0.5)`) compresses the gradients the workers send. With
+`:dist_async` the servers hold the optimizer's state, which a checkpoint does not keep.
 """
 function train_model(model::NamedTuple, settings::TrainSettings, corpus_files::AbstractVector{<:AbstractString},
                      corpus_cache::AbstractString; epochs::Int, checkpoint_dir::AbstractString,
-                     contexts::AbstractVector{mx.Context}, kvstore::Symbol = :local, resume::Bool = false,
-                     allow_new_text::Bool = false, hooks::Hooks = NO_HOOKS)
+                     contexts::AbstractVector{mx.Context}, kvstore::Symbol = :local, compression = nothing,
+                     resume::Bool = false, allow_new_text::Bool = false, hooks::Hooks = NO_HOOKS)
+    mx.is_distributed(kvstore) || compression === nothing ||
+        throw(ArgumentError("gradient compression applies to what the workers of a job send, not to kvstore $kvstore"))
     # Joining a job waits until every node of it has started.
     store = mx.is_distributed(kvstore) ? mx.KVStore(kvstore) : kvstore
+    compression === nothing || mx.set_gradient_compression!(store, compression.type; threshold = compression.threshold)
     Shard(store).rank == 0 && check_writable(checkpoint_dir)
     prefix = joinpath(checkpoint_dir, String(model.name))
     train() = train_locked(model, settings, prefix, corpus_files, corpus_cache; epochs = epochs,
                            contexts = contexts, store = store, resume = resume, allow_new_text = allow_new_text,
                            hooks = hooks)
-    meta = Shard(store).rank == 0 ? with_run_lock(train, prefix) : train()
-    # A distributed store's close is the job's last barrier; after a failure it is left open,
-    # as a worker that stopped will never reach it.
+    meta = try
+        Shard(store).rank == 0 ? with_run_lock(train, prefix) : train()
+    catch e
+        # A job is stopped as a whole (a dist_sync one after a vote), so every worker still
+        # reaches the close. After a failure it is left open: the failed worker never would.
+        e isa InterruptException && store isa mx.KVStore && mx.close!(store)
+        rethrow()
+    end
+    # A distributed store's close is the job's last barrier.
     store isa mx.KVStore && mx.close!(store)
     return meta
 end

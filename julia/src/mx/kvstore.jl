@@ -46,8 +46,13 @@ Base.show(io::IO, kv::KVStore) = print(io, "KVStore(", get_type(kv), ")")
 
 # Keys are integers: a distributed store maps string keys to numbers in the order each worker
 # first uses them, so two workers that met their parameters in another order would silently
-# mix them. Callers number their parameters the same way everywhere (e.g. by sorted name).
+# mix them. Callers number their parameters the same way everywhere (e.g. by sorted name),
+# from FIRST_PARAM_KEY: the keys below are the job's own (see `join_job!`).
 key_list(key::Integer, arrays) = fill(Cint(key), length(arrays))
+
+const MODEL_KEY = 0        # worker 0's parameter names and shapes, hashed
+const STOP_KEY = 1         # how many workers want to stop (`any_worker`)
+const FIRST_PARAM_KEY = 2
 
 "`init!(kv, key, arr)`: stores a copy of `arr` under `key` (once, before any push or pull)."
 function init!(kv::KVStore, key::Integer, arr::NDArray)
@@ -85,17 +90,133 @@ rank(kv::KVStore) = (r = Ref{Cint}(0); @mxcall(:MXKVStoreGetRank, (Ptr{Cvoid}, R
 "How many workers the job has (1 outside a job)."
 group_size(kv::KVStore) = (n = Ref{Cint}(0); @mxcall(:MXKVStoreGetGroupSize, (Ptr{Cvoid}, Ref{Cint}), kv, n); Int(n[]))
 
-# The server loop's controller: workers' commands (an updater for dist_async could come this way).
-ignore_command(head::Cint, body::Cstring, ::Ptr{Cvoid}) = nothing
+"Whether every worker takes each step together (the `dist_sync` kinds) rather than on its own."
+is_sync(kv::KVStore) = is_distributed(get_type(kv)) && !occursin("async", get_type(kv))
+
+"""
+    join_job!(kv, params)
+
+Prepares a distributed store for the parameters `params` (name => array, the same on every
+worker): checks that this worker's names and shapes are worker 0's (a job whose workers build
+different models would mix or reject their arrays deep inside libmxnet), then sets up the
+stop vote of `any_worker`. Every worker calls it before its first push.
+"""
+function join_job!(kv::KVStore, params)
+    names = Base.sort(collect(keys(params)))
+    text = join(("$name$(size(params[name]))" for name in names), ";")
+    # 16-bit pieces of a SHA-256: float32 holds them exactly.
+    digest = Float32.(reinterpret(UInt16, sha256(text)[1:16]))
+    init!(kv, MODEL_KEY, NDArray(digest))   # worker 0's value; a barrier for the others
+    theirs = zeros(Float32, length(digest))
+    pull!(kv, MODEL_KEY, [theirs])
+    copy(theirs) == digest ||
+        throw(UserError("worker $(rank(kv)) builds a model with other parameters (names or shapes) than worker " *
+                      "0: every worker of a job must train the same model on text with the same characters"))
+    init!(kv, STOP_KEY, NDArray(Float32[0]))
+    return kv
+end
+
+"""
+    any_worker(kv, flag) -> Bool
+
+Whether `flag` is true on any worker of a `dist_sync` job: every worker gets the same answer,
+so all can stop after the same step. Every worker must call it at the same point of its work.
+"""
+function any_worker(kv::KVStore, flag::Bool)
+    vote = NDArray(Float32[flag])
+    push!(kv, STOP_KEY, [vote])
+    pull!(kv, STOP_KEY, [vote])
+    return copy(vote)[1] > 0
+end
+
+"""
+    set_gradient_compression!(kv, type; threshold)
+
+Makes workers send their gradients compressed (libmxnet's `2bit`: each value becomes
++threshold, -threshold or 0, what is left over carried into the next step). Set before the
+first `init!`.
+"""
+function set_gradient_compression!(kv::KVStore, type::AbstractString; threshold::Real)
+    GC.@preserve @mxcall(:MXKVStoreSetGradientCompression, (Ptr{Cvoid}, UInt32, Ptr{Cstring}, Ptr{Cstring}),
+                         kv, 2, ["type", "threshold"], [String(type), string(Float64(threshold))])
+    return kv
+end
+
+# ----- servers that apply the optimizer (dist_async) ----------------------------------------
+
+# The command head a worker's optimizer travels under: libmxnet hands 0 to the server's controller
+# (it keeps 1 to 5 for commands of its own).
+const SET_OPTIMIZER = Cint(0)
+
+"""
+    set_optimizer!(kv, optimizer)
+
+Makes the servers of the job apply `optimizer` to each push (the `dist_async` way: every worker's
+step lands on its own), so workers pull weights rather than gradients. Worker 0 sends it, before
+`init!`'s barrier, so that it is in place before any worker pushes.
+"""
+function set_optimizer!(kv::KVStore, optimizer::AbstractOptimizer)
+    rank(kv) == 0 || return kv
+    buffer = IOBuffer()
+    serialize(buffer, optimizer)   # the servers run this same code: they can rebuild it exactly
+    @mxcall(:MXKVStoreSendCommmandToServers, (Ptr{Cvoid}, Cint, Cstring), kv, SET_OPTIMIZER,
+            base64encode(take!(buffer)))
+    return kv
+end
+
+"The store `run_server` serves and the optimizer its updater applies, with a state per key."
+mutable struct ServerState
+    kv::KVStore
+    optimizer::Union{Nothing,AbstractOptimizer}
+    states::Dict{Int,Any}
+end
+const SERVING = Ref{ServerState}()
+
+# The controller and the updater run on the thread that called MXKVStoreRunServer: Julia's.
+# An exception must not unwind through libmxnet's frames: the server reports it and ends, and
+# whoever watches the job stops the rest.
+function fail_server(e)
+    @error "this server failed: $(sprint(showerror, e))"
+    exit(1)
+end
+
+# libmxnet hands over copies of its handles, which the NDArrays here free.
+function server_update(key::Cint, recv::Ptr{Cvoid}, stored::Ptr{Cvoid}, ::Ptr{Cvoid})
+    try
+        server = SERVING[]
+        grad, weight = NDArray(recv), NDArray(stored)
+        state = get!(() -> create_state(server.optimizer, key, weight), server.states, key)
+        update!(server.optimizer, key, weight, grad, state)
+    catch e
+        fail_server(e)
+    end
+    return nothing
+end
+
+function server_command(head::Cint, body::Cstring, ::Ptr{Cvoid})
+    head == SET_OPTIMIZER || return nothing
+    try
+        server = SERVING[]
+        server.optimizer = deserialize(IOBuffer(base64decode(unsafe_string(body))))
+        empty!(server.states)
+        updater = @cfunction(server_update, Cvoid, (Cint, Ptr{Cvoid}, Ptr{Cvoid}, Ptr{Cvoid}))
+        @mxcall(:MXKVStoreSetUpdater, (Ptr{Cvoid}, Ptr{Cvoid}, Ptr{Cvoid}), server.kv, updater, C_NULL)
+    catch e
+        fail_server(e)
+    end
+    return nothing
+end
 
 """
     run_server(kv)
 
 Serves the job as its scheduler or one of its servers (DMLC_ROLE says which) until worker 0
-closes its store, summing what the workers push. Then frees the store.
+closes its store: summing what the workers push, or applying the optimizer they send
+(`set_optimizer!`). Then frees the store.
 """
 function run_server(kv::KVStore)
-    controller = @cfunction(ignore_command, Cvoid, (Cint, Cstring, Ptr{Cvoid}))
+    SERVING[] = ServerState(kv, nothing, Dict{Int,Any}())
+    controller = @cfunction(server_command, Cvoid, (Cint, Cstring, Ptr{Cvoid}))
     @mxcall(:MXKVStoreRunServer, (Ptr{Cvoid}, Ptr{Cvoid}, Ptr{Cvoid}), kv, controller, C_NULL)
     close!(kv)
 end

@@ -157,12 +157,18 @@ end
 
 # ----- training --------------------------------------------------------------------------------
 
-"""The optimizer's side of training: one state per parameter per device, and the gradient sum."""
+"""
+The optimizer's side of training: one state per parameter per device, and the gradient sum.
+In a `dist_async` job the servers hold the optimizer (`on_servers`): each worker pushes its
+gradients and pulls the weights back.
+"""
 struct DeviceOptimizer
     optimizer::AbstractOptimizer
     states::Vector{Dict{Symbol,Any}}                 # per device, by parameter
     kvstore::Union{Nothing,KVStore}                  # sums gradients of several devices or workers
     grads::Vector{Pair{Int,Vector{NDArray}}}         # each parameter's gradient on every device, by key
+    weights::Vector{Pair{Int,Vector{NDArray}}}       # and its weight
+    on_servers::Bool
 end
 
 function DeviceOptimizer(optimizer, devices::DeviceExecutors, model::FeedForward, kvstore, states)
@@ -178,14 +184,22 @@ function DeviceOptimizer(optimizer, devices::DeviceExecutors, model::FeedForward
         end
     end
     # The same key for a parameter in every process of a job: its place among the sorted names.
-    key = Dict(name => i for (i, name) in enumerate(Base.sort(param_names)))
+    key = Dict(name => FIRST_PARAM_KEY + i - 1 for (i, name) in enumerate(Base.sort(param_names)))
     grads = [key[name] => NDArray[exec.grad_dict[name] for exec in execs] for name in param_names]
-    kv = nothing
+    weights = [key[name] => NDArray[exec.arg_dict[name] for exec in execs] for name in param_names]
+    kv, on_servers = nothing, false
     if length(execs) > 1 || kvstore isa KVStore
         kv = kvstore isa KVStore ? kvstore : KVStore(kvstore)
+        if is_distributed(get_type(kv))
+            on_servers = !is_sync(kv)
+            on_servers && set_optimizer!(kv, optimizer)
+            join_job!(kv, Dict(name => model.arg_params[name] for name in param_names))
+        end
         foreach(name -> init!(kv, key[name], model.arg_params[name]), Base.sort(param_names))
+        # In a job, worker 0's values are the ones stored: every worker starts from them.
+        is_distributed(get_type(kv)) && foreach(((key, arrays),) -> pull!(kv, key, arrays), weights)
     end
-    return DeviceOptimizer(optimizer, device_states, kv, grads)
+    return DeviceOptimizer(optimizer, device_states, kv, grads, weights, on_servers)
 end
 
 function train_batch!(devices::DeviceExecutors, opt::DeviceOptimizer)
@@ -194,11 +208,12 @@ function train_batch!(devices::DeviceExecutors, opt::DeviceOptimizer)
         backward(exec)
     end
     if opt.kvstore !== nothing
-        for (name, grads) in opt.grads
-            push!(opt.kvstore, name, grads)
-            pull!(opt.kvstore, name, grads)
+        for ((key, grads), (_, weights)) in zip(opt.grads, opt.weights)
+            push!(opt.kvstore, key, grads)
+            pull!(opt.kvstore, key, opt.on_servers ? weights : grads)
         end
     end
+    opt.on_servers && return
     for (exec, states) in zip(devices.execs, opt.states)
         for (i, name) in enumerate(devices.param_names)
             update!(opt.optimizer, i, exec.arg_dict[name], exec.grad_dict[name], states[name])
@@ -243,7 +258,8 @@ model's existing ones are kept (to resume from a checkpoint), the rest initializ
 `optimizer.rescale_grad` is set to 1/(batch_size × workers). With several devices their
 gradients are summed through a KVStore of type `kvstore` (or the KVStore given); a distributed
 KVStore (`dist_sync`) also sums those of every worker of the job, each of which then takes the
-same step, as one process would on all their batches together. `states` (from `load_states`)
+same step, as one process would on all their batches together. With `dist_async` the servers
+take each worker's step as it arrives, and the workers pull the weights. `states` (from `load_states`)
 restores the optimizer's state, so that a resumed run continues exactly.
 
 Batch callbacks run after each batch, epoch callbacks after each epoch (and before the first
@@ -261,7 +277,8 @@ function fit(model::FeedForward, optimizer::AbstractOptimizer, data::AbstractDat
     data_shapes, label_shapes = provide_data(data), provide_label(data)
     _, param_names, _ = init_model(model, initializer; data_shapes..., label_shapes...)
     devices = DeviceExecutors(model, data_shapes, label_shapes, param_names, batch_size)
-    workers = kvstore isa KVStore && is_distributed(get_type(kvstore)) ? group_size(kvstore) : 1
+    # A dist_sync step sums the gradients of every worker's batch; a dist_async one is one worker's.
+    workers = kvstore isa KVStore && is_sync(kvstore) ? group_size(kvstore) : 1
     optimizer.rescale_grad = 1 / (batch_size * workers)
     opt = DeviceOptimizer(optimizer, devices, model, kvstore, states)
     model.opt_states = first(opt.states)

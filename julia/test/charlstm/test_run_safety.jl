@@ -106,6 +106,9 @@
         text = read(corpus, String)
         @test meta["corpus_identity"] ==
               Dict("characters" => length(text), "sha256" => bytes2hex(PyJLChar.SHA.sha256(text)))
+        # Gradient compression belongs to a parameter-server job.
+        @test_throws ArgumentError train(test_settings(seq_len = 8, batch_size = 4); epochs = 1,
+                                         compression = (type = "2bit", threshold = 0.5))
         # A second fresh start over a run that saved an epoch is refused.
         @test occursin("already holds a run", user_error(() -> train(test_settings(seq_len = 8, batch_size = 4); epochs = 1)))
         # An absurd learning rate: the NLL turns NaN, nothing is saved, the message says what is kept.
