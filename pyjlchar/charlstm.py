@@ -14,7 +14,9 @@ from . import config, corpus
 from .errors import UserError
 
 # The [train] keys that are not TrainSettings (they steer one invocation, not the run's course).
-_INVOCATION_KEYS = ("epochs", "checkpoint_dir", "context", "kvstore", "gradient_compression", "compression_threshold")
+_INVOCATION_KEYS = ("epochs", "checkpoint_dir", "context", "kvstore", "gradient_compression", "compression_threshold",
+                    "eval_every", "checkpoint_every", "eval_batches", "patience", "keep_last", "keep_best",
+                    "log_every")
 
 
 @dataclass(frozen=True)

@@ -112,6 +112,20 @@ SETTINGS: dict[str, dict[str, Setting]] = {
         # What a job's workers send: "2bit" sends each gradient value as +threshold, -threshold or 0.
         "gradient_compression": one_of("none", "2bit"),
         "compression_threshold": positive_number(0.5),
+        # The learning rate's course, in updates (batches; a job's round of batches counts once).
+        "lr_schedule": one_of("constant", "step", "exponential", "cosine"),
+        "warmup": at_least_zero(0, "no warm-up"),
+        "min_lr": at_least_zero(0.0, "no floor"),
+        "lr_step": positive_int(1000),
+        "lr_factor": Setting(0.5, float, "a number above 0 and at most 1", lambda v: 0 < v <= 1),
+        # Intervals in batches; 0: at the end of each epoch only (which always validates and saves).
+        "eval_every": at_least_zero(0, "at the end of each epoch only"),
+        "checkpoint_every": at_least_zero(0, "at the end of each epoch only"),
+        "eval_batches": at_least_zero(0, "all of the validation text"),
+        "patience": at_least_zero(0, "never stop early"),
+        "keep_last": at_least_zero(0, "keep every checkpoint"),
+        "keep_best": Setting(1, int, "a positive integer (the best checkpoint is always kept)", lambda v: v > 0),
+        "log_every": at_least_zero(50, "no metrics log lines but the validations'"),
     },
     "sample": {
         "length": positive_int(100),
@@ -163,7 +177,16 @@ def load_config(path: str | None, overrides: dict | None = None) -> dict:
     for source, values in layers:
         for section, keys in _validated(source, values).items():
             config[section].update(keys)
+    _check_together(config["train"])
     return config
+
+
+def _check_together(train: dict) -> None:
+    """The rules that tie one setting to another."""
+    if train["min_lr"] >= train["learning_rate"]:
+        raise UserError(f"'min_lr' in [train] ({train['min_lr']}) must be below learning_rate "
+                        f"({train['learning_rate']}): a schedule decays from learning_rate towards min_lr; "
+                        "lower min_lr or raise learning_rate")
 
 
 def parse_context(text: str) -> list[tuple[str, int]]:

@@ -7,6 +7,7 @@ the char-lstm (model, data, training, sampling), `Bridge` (the C entry point for
 """
 module PyJLChar
 
+using Printf: @sprintf
 import SHA
 
 include("json.jl")
@@ -32,6 +33,7 @@ include("charlstm/evaluate.jl")
 include("charlstm/graph_export.jl")
 include("charlstm/run_lock.jl")
 include("charlstm/memory_estimate.jl")
+include("charlstm/run_policy.jl")
 include("charlstm/train.jl")
 include("charlstm/bench.jl")
 include("bridge.jl")

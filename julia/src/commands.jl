@@ -38,26 +38,30 @@ model(; name, layers, hidden, embed, dropout, cell) =
 """
     train(; corpus_files, corpus_cache, corpus, train_ratio, name, layers, hidden, embed, dropout,
           cell, seq_len, batch_size, optimizer, learning_rate, weight_decay, grad_clip, init_scale,
-          seed, epochs, checkpoint_dir, context, kvstore, gradient_compression,
-          compression_threshold, resume, allow_new_text) -> Dict
+          seed, lr_schedule, warmup, min_lr, lr_step, lr_factor, epochs, checkpoint_dir, context,
+          kvstore, gradient_compression, compression_threshold, eval_every, checkpoint_every,
+          eval_batches, patience, keep_last, keep_best, log_every, resume, allow_new_text) -> Dict
 
 `pyjlchar train`: PyJLChar.train_model on the text in `corpus_files` (encoded into the cache
 folder `corpus_cache`; `corpus` is what the user named), on the devices in `context` (a list
 of pairs), `gradient_compression` "none" or "2bit". Returns the run's meta.
 """
 function train(; corpus_files, corpus_cache, corpus, train_ratio, name, layers, hidden, embed, dropout, cell,
-               seq_len, batch_size, optimizer, learning_rate, weight_decay, grad_clip, init_scale, seed, epochs,
-               checkpoint_dir, context, kvstore, gradient_compression, compression_threshold, resume,
-               allow_new_text)
+               seq_len, batch_size, optimizer, learning_rate, weight_decay, grad_clip, init_scale, seed,
+               lr_schedule, warmup, min_lr, lr_step, lr_factor, epochs, checkpoint_dir, context, kvstore,
+               gradient_compression, compression_threshold, eval_every, checkpoint_every, eval_batches, patience,
+               keep_last, keep_best, log_every, resume, allow_new_text)
     settings = TrainSettings(; corpus, train_ratio, seq_len, batch_size, optimizer, learning_rate,
-                             weight_decay, grad_clip, init_scale, seed)
+                             weight_decay, grad_clip, init_scale, seed, lr_schedule, warmup, min_lr, lr_step,
+                             lr_factor)
+    policy = RunPolicy(eval_every, checkpoint_every, eval_batches, patience, keep_last, keep_best, log_every)
     return PyJLChar.train_model(model(; name, layers, hidden, embed, dropout, cell), settings, paths(corpus_files),
                                 corpus_cache;
                                 epochs = epochs, checkpoint_dir = checkpoint_dir, contexts = device.(context),
                                 kvstore = Symbol(kvstore),
                                 compression = gradient_compression == "none" ? nothing :
                                               (type = gradient_compression, threshold = compression_threshold),
-                                resume = resume, allow_new_text = allow_new_text,
+                                policy = policy, resume = resume, allow_new_text = allow_new_text,
                                 hooks = BRIDGE_HOOKS)
 end
 
@@ -95,10 +99,11 @@ graph(; name, layers, hidden, embed, dropout, cell, n_class, steps, batch) =
 
 "`pyjlchar bench`: training throughput on the text in `corpus_files`, as `train` trains."
 function bench_train(; corpus_files, corpus_cache, corpus, train_ratio, name, layers, hidden, embed, dropout, cell, seq_len,
-                     batch_size, optimizer, learning_rate, weight_decay, grad_clip, init_scale, seed, seconds,
-                     warmup_batches, validate)
+                     batch_size, optimizer, learning_rate, weight_decay, grad_clip, init_scale, seed, lr_schedule,
+                     warmup, min_lr, lr_step, lr_factor, seconds, warmup_batches, validate)
     settings = TrainSettings(; corpus, train_ratio, seq_len, batch_size, optimizer, learning_rate,
-                             weight_decay, grad_clip, init_scale, seed)
+                             weight_decay, grad_clip, init_scale, seed, lr_schedule, warmup, min_lr, lr_step,
+                             lr_factor)
     return PyJLChar.bench_train(model(; name, layers, hidden, embed, dropout, cell), settings, paths(corpus_files),
                                 corpus_cache;
                                 seconds = seconds, warmup_batches = warmup_batches, validate = validate,

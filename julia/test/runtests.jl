@@ -37,5 +37,6 @@ ENV["MXNET_SUBGRAPH_VERBOSE"] = "0"
         include("charlstm/test_bench.jl")
         include("charlstm/test_end_to_end.jl")
         include("charlstm/test_run_safety.jl")
+        include("charlstm/test_run_policy.jl")
     end
 end

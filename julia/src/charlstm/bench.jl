@@ -56,8 +56,10 @@ function bench_train(model::NamedTuple, settings::TrainSettings, corpus_files::A
     nll, train_nll = NLL(), Ref(NaN)
     timed_hooks = Hooks(progress = (event; fields...) -> push!(ends, time()), poll = hooks.poll)
     keep_nll = mx.every_n_epoch((_, state, metric) -> train_nll[] = metric[1][2], 1)
+    data = lstm_data(spec, settings, vocab, corpus)
+    optimizer = make_optimizer(settings, n_batches(data[1]))   # a schedule spans one epoch
     Base.CoreLogging.with_logger(Base.CoreLogging.NullLogger()) do   # no epoch summaries
-        fit_lstm!(ff, make_optimizer(settings), settings, lstm_data(spec, settings, vocab, corpus); n_epoch = 1, budget_s = Float64(seconds),
+        fit_lstm!(ff, optimizer, settings, data; n_epoch = 1, budget_s = Float64(seconds),
                   min_batches = warmup_batches + 1, validate = validate, nll = nll, callbacks = [keep_nll],
                   hooks = timed_hooks)
     end

@@ -10,15 +10,30 @@
 #                    "cell", "n_class"}, cell "lstm" (unrolled) or "fused" (the RNN operator)
 #   "train":         the TrainSettings' fields and "epochs", the number of epochs asked for
 #   "history":       [{"epoch", "train_nll", "val_nll" (null without validation), "seconds",
-#                    "cell" (the graph that trained it)}]
+#                    "cell" (the graph that trained it), "pruned" (true once its files are deleted)}]
 #   "epoch":         the last complete epoch saved (0 before the first)
 #   "partial":       (when stopped mid-epoch) {"epoch", "batches_done", "train_nll", "seconds",
-#                    "cell"}: what `--resume` continues; its files are `<prefix>-<epoch>.*`
+#                    "cell", "file" (only for a mid-epoch checkpoint)}: what `--resume` continues;
+#                    its files are `<prefix>-<epoch>.*`, or `<file>.*` next to the meta
+#   "checkpoints":   the mid-epoch checkpoints kept (checkpoint_every): [{"epoch", "batch",
+#                    "file", "train_nll", "val_nll" (null when not validated there)}], files
+#                    `<prefix>-EEEE-BBBBBB.params` and `.states`
+#   "validations":   {"best_val_nll", "since_best"}: what early stopping (patience) counts
+#   "stopped_early": {"epoch", "batch", "best_val_nll", "patience"} when it stopped the run
 #   "corpus_identity": {"characters", "sha256"} of the training text, which `--resume` checks
 
 const CHECKPOINT_FORMAT = "pyjlchar-checkpoint/1"
 
 meta_path(prefix::AbstractString) = string(prefix, "-meta.json")
+
+# Checkpoint files by name without extension: an epoch's (mx.checkpoint_params_file's name) and
+# a mid-epoch one's.
+epoch_stem(prefix::AbstractString, epoch::Integer) = string(prefix, "-", lpad(epoch, 4, "0"))
+interval_stem(prefix::AbstractString, epoch::Integer, batch::Integer) =
+    string(epoch_stem(prefix, epoch), "-", lpad(batch, 6, "0"))
+
+"The files a checkpoint's name (without extension) stands for."
+checkpoint_files(stem::AbstractString) = (string(stem, ".params"), string(stem, ".states"))
 
 """
     new_meta(vocab, spec, settings) -> Dict
@@ -92,7 +107,14 @@ function read_meta(path::AbstractString)
     end
     partial = get(meta, "partial", nothing)
     partial === nothing || partial isa AbstractDict && get(partial, "epoch", nothing) isa Integer &&
-        get(partial, "batches_done", nothing) isa Integer || throw(damaged("\"partial\""))
+        get(partial, "batches_done", nothing) isa Integer && get(partial, "file", "") isa String ||
+        throw(damaged("\"partial\""))
+    checkpoints = get(meta, "checkpoints", Any[])
+    checkpoints isa AbstractVector && all(c -> c isa AbstractDict && get(c, "epoch", nothing) isa Integer &&
+                                               get(c, "batch", nothing) isa Integer && get(c, "file", nothing) isa String &&
+                                               get(c, "val_nll", nothing) isa Union{Real,Nothing}, checkpoints) ||
+        throw(damaged("\"checkpoints\" (each entry an object with integers \"epoch\" and \"batch\", a string " *
+                      "\"file\" and a number or null \"val_nll\")"))
     return meta
 end
 
@@ -128,11 +150,12 @@ function load_trained(params_path::AbstractString; cell::Union{Symbol,Nothing} =
     isfile(params_path) ||
         throw(UserError("the checkpoint $params_path does not exist: check the path " *
                         "(checkpoints are named <prefix>-NNNN.params)"))
-    m = match(r"^(.*)-\d{4,}\.params$", params_path)
-    m === nothing &&
-        throw(UserError("$params_path is not named like a checkpoint (<prefix>-NNNN.params), " *
-                        "so its meta file cannot be found: give the path of a pyjlchar checkpoint"))
-    meta_file = meta_path(m.captures[1])
+    prefix = checkpoint_prefix(params_path)
+    prefix === nothing &&
+        throw(UserError("$params_path is not named like a checkpoint (<prefix>-NNNN.params or " *
+                        "<prefix>-NNNN-BBBBBB.params), so its meta file cannot be found: give the path " *
+                        "of a pyjlchar checkpoint"))
+    meta_file = meta_path(prefix)
     meta = read_meta(meta_file)
     spec = model_spec(meta; source = meta_file)
     n_class(meta_vocab(meta; source = meta_file)) == spec.n_class ||
@@ -144,6 +167,17 @@ function load_trained(params_path::AbstractString; cell::Union{Symbol,Nothing} =
     check_architecture(arg_params, spec, params_path)
     cell === nothing && return meta, spec, arg_params
     return meta, with_cell(spec, cell), convert_cell(arg_params, spec, cell)
+end
+
+# The run prefix of an epoch's file (<prefix>-NNNN.params) or a mid-epoch one
+# (<prefix>-NNNN-BBBBBB.params): the one whose meta file exists, as a name may hold digits too.
+function checkpoint_prefix(params_path::AbstractString)
+    for pattern in (r"^(.*)-\d{4,}-\d{6,}\.params$", r"^(.*)-\d{4,}\.params$")
+        m = match(pattern, params_path)
+        m !== nothing && isfile(meta_path(m.captures[1])) && return String(m.captures[1])
+    end
+    m = match(r"^(.*)-\d{4,}\.params$", params_path)
+    return m === nothing ? nothing : String(m.captures[1])   # its missing meta is then the message
 end
 
 # The learned arguments of a .params file (saved as `arg:<name>`), by name.
@@ -181,8 +215,8 @@ end
     checkpoint_file(given) -> String
 
 The `.params` file meant by `given`: that file, or for a run's prefix (`checkpoints/ptb`)
-the epoch with the best validation NLL in its meta file (the last epoch if none was validated,
-the interrupted epoch if no epoch is complete yet).
+the checkpoint with the best validation NLL in its meta file, of an epoch or mid-epoch (the
+last epoch if none was validated, the interrupted epoch if no epoch is complete yet).
 """
 function checkpoint_file(given::AbstractString)
     if endswith(given, ".params")
@@ -195,12 +229,33 @@ function checkpoint_file(given::AbstractString)
         throw(UserError("no checkpoint at $given ($(meta_path(given)) is missing): pass a .params file or " *
                         "the prefix of a training run, such as checkpoints/ptb"))
     meta = read_meta(meta_path(given))
-    history = meta["history"]
-    if isempty(history)
-        haskey(meta, "partial") && return mx.checkpoint_params_file(given, meta["partial"]["epoch"])
+    saved = saved_checkpoints(meta, given)
+    if isempty(saved)
+        haskey(meta, "partial") && return first(checkpoint_files(partial_stem(meta, given)))
         throw(UserError("the run at $given has saved no epoch yet: train it first"))
     end
-    scored = filter(h -> h["val_nll"] !== nothing, history)
-    best = isempty(scored) ? last(history) : scored[argmin([h["val_nll"] for h in scored])]
-    return mx.checkpoint_params_file(given, best["epoch"])
+    scored = filter(c -> c.val_nll !== nothing, saved)
+    best = isempty(scored) ? last(saved) : scored[argmin([c.val_nll for c in scored])]
+    return first(checkpoint_files(best.stem))
 end
+
+"""
+    saved_checkpoints(meta, prefix) -> Vector of (epoch, batch, val_nll, stem, history_entry)
+
+The run's checkpoints whose files are kept, oldest first: complete epochs (batch `typemax`,
+`history_entry` their history entry) and mid-epoch ones (`history_entry` nothing).
+"""
+function saved_checkpoints(meta::AbstractDict, prefix::AbstractString)
+    folder = dirname(prefix)
+    epochs = [(epoch = h["epoch"], batch = typemax(Int), val_nll = h["val_nll"],
+               stem = epoch_stem(prefix, h["epoch"]), history_entry = h)
+              for h in meta["history"] if !get(h, "pruned", false)]
+    mid = [(epoch = c["epoch"], batch = c["batch"], val_nll = c["val_nll"], stem = joinpath(folder, c["file"]),
+            history_entry = nothing) for c in get(meta, "checkpoints", Any[])]
+    return Base.sort!([epochs; mid]; by = c -> (c.epoch, c.batch))
+end
+
+"The name (without extension) of the files of the meta's partial epoch."
+partial_stem(meta::AbstractDict, prefix::AbstractString) =
+    haskey(meta["partial"], "file") ? joinpath(dirname(prefix), meta["partial"]["file"]) :
+    epoch_stem(prefix, meta["partial"]["epoch"])

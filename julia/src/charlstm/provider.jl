@@ -69,7 +69,8 @@ mx.provide_label(p::CharSeqPass) = mx.provide_label(p.inner)
 mx.get_batch_size(p::CharSeqPass) = mx.get_batch_size(p.inner)
 
 "The number of full batches in one pass (the last label needs one character past the chunk)."
-n_batches(p::CharSeqProvider) = (length(p.ids) - 1) ÷ (p.batch_size * p.seq_len)
+n_batches(n_chars::Integer, batch_size::Integer, seq_len::Integer) = (n_chars - 1) ÷ (batch_size * seq_len)
+n_batches(p::CharSeqProvider) = n_batches(length(p.ids), p.batch_size, p.seq_len)
 
 # One pass. The NDArrays are made once and refilled per batch; the initial states stay zero.
 struct CharSeqBatches{P<:CharSeqProvider}

@@ -2,7 +2,7 @@
 # progress after every batch (`fit_lstm!`, which `bench_train` shares), and for a run
 # (`train_model`) a checkpoint per epoch, a checkpoint on Ctrl-C, and resuming.
 
-states_path(prefix, epoch) = string(prefix, "-", lpad(epoch, 4, "0"), ".states")
+states_path(prefix, epoch) = last(checkpoint_files(epoch_stem(prefix, epoch)))
 
 """
 Which worker of how many this process is: worker `rank` (from 0) of a parameter-server job of
@@ -102,16 +102,17 @@ end
 """
     fit_lstm!(model, optimizer, settings, (training, validation); n_epoch, begin_epoch=1,
               skip=0, states=nothing, budget_s=nothing, min_batches=1, validate=true,
-              nll=NLL(), callbacks=[], on_epoch=nothing, on_interrupt=nothing, kvstore=:local,
-              hooks=NO_HOOKS)
+              nll=NLL(), callbacks=[], on_batch=nothing, on_epoch=nothing, on_interrupt=nothing,
+              kvstore=:local, hooks=NO_HOOKS)
 
 Trains `model` (a FeedForward of `LSTM(spec, settings.seq_len)` with its parameters set) on
 `lstm_data`'s batches for epochs `begin_epoch:n_epoch`, the first starting after `skip`
 batches, the optimizer resumed from `states` when given. With `budget_s` the one epoch
 cycles over the training text until that many seconds have passed (and `min_batches` were
 taken). `nll` is the metric: the training NLL during an epoch, the validation NLL after it
-(when `validate`). Reports every batch through `hooks`; `callbacks` run after the built-in
-ones, then `on_epoch(model, progress::TrainingProgress, train_metric)` after each epoch. When
+(when `validate`). Reports every batch through `hooks`, then runs `on_batch(model, progress)`;
+`callbacks` run after the built-in ones, then `on_epoch(model, progress::TrainingProgress,
+train_metric)` after each epoch. When
 `hooks.poll` stops the training, `on_interrupt(progress)` runs first. A NaN or infinite
 training NLL stops it with `TrainingDiverged`. A distributed `kvstore` (an mx.KVStore of a
 parameter-server job) makes this process one of the job's workers: it trains on its shard of
@@ -121,8 +122,8 @@ function fit_lstm!(model::mx.FeedForward, optimizer::mx.AbstractOptimizer, setti
                    (train_provider, val_provider)::Tuple{CharSeqProvider,CharSeqProvider}; n_epoch::Int,
                    begin_epoch::Int = 1, skip::Int = 0, states = nothing, budget_s = nothing,
                    min_batches::Int = 1, validate::Bool = true, nll::NLL = NLL(),
-                   callbacks = mx.AbstractCallback[], on_epoch = nothing, on_interrupt = nothing,
-                   kvstore = :local, hooks::Hooks = NO_HOOKS)
+                   callbacks = mx.AbstractCallback[], on_batch = nothing, on_epoch = nothing,
+                   on_interrupt = nothing, kvstore = :local, hooks::Hooks = NO_HOOKS)
     val_data = validate ? val_provider : nothing
     shard = Shard(kvstore)
     train_data = budget_s === nothing ? ResumedData(train_provider, skip, shard) :
@@ -141,6 +142,7 @@ function fit_lstm!(model::mx.FeedForward, optimizer::mx.AbstractOptimizer, setti
             stop = true
         end
         agree(stop) && throw(InterruptException())
+        state.curr_batch > 0 && on_batch !== nothing && on_batch(model, progress)
     end
     all_callbacks = mx.AbstractCallback[mx.every_n_batch(after_batch, 1; call_on_0 = true); callbacks]
     on_epoch === nothing || push!(all_callbacks, mx.every_n_epoch((m, _, metric) -> on_epoch(m, progress, metric), 1))
@@ -169,15 +171,17 @@ end
 
 """
     train_model(model, settings, corpus_files, corpus_cache; epochs, checkpoint_dir, contexts,
-                kvstore=:local, compression=nothing, resume=false, allow_new_text=false,
-                hooks=NO_HOOKS) -> Dict
+                kvstore=:local, compression=nothing, policy=RunPolicy(), resume=false,
+                allow_new_text=false, hooks=NO_HOOKS) -> Dict
 
 Trains the char-lstm `model` (ModelSpec's keywords but `n_class`, which the vocabulary of the
 UTF-8 text in `corpus_files` fixes; encoded into the cache folder `corpus_cache` on first use,
 then read from there) per `settings` on `contexts` (several train data-parallel)
 up to epoch `epochs`, holding the run's lock. Saves `<name>-symbol.json`, `<name>-NNNN.params`,
 `<name>-NNNN.states` and `<name>-meta.json` in `checkpoint_dir` after every epoch, the meta
-last, so that it only ever names complete files. When `hooks.poll` stops it (Ctrl-C, SIGTERM)
+last, so that it only ever names complete files. `policy` (a RunPolicy) adds validations and
+checkpoints inside epochs (`<name>-NNNN-BBBBBB.*`), the metrics log, early stopping and
+pruning. When `hooks.poll` stops it (Ctrl-C, SIGTERM)
 it saves the epoch in progress, marked partial in the meta file, which `resume` continues
 from the next batch, with the cell `model` asks for; a resumed run must train on the same
 text unless `allow_new_text` (which still refuses characters outside its vocabulary).
@@ -192,7 +196,8 @@ shard of the batches, and only worker 0 writes (and locks) the run's files. `com
 function train_model(model::NamedTuple, settings::TrainSettings, corpus_files::AbstractVector{<:AbstractString},
                      corpus_cache::AbstractString; epochs::Int, checkpoint_dir::AbstractString,
                      contexts::AbstractVector{mx.Context}, kvstore::Symbol = :local, compression = nothing,
-                     resume::Bool = false, allow_new_text::Bool = false, hooks::Hooks = NO_HOOKS)
+                     policy::RunPolicy = RunPolicy(), resume::Bool = false, allow_new_text::Bool = false,
+                     hooks::Hooks = NO_HOOKS)
     mx.is_distributed(kvstore) || compression === nothing ||
         throw(ArgumentError("gradient compression applies to what the workers of a job send, not to kvstore $kvstore"))
     # Joining a job waits until every node of it has started.
@@ -201,8 +206,8 @@ function train_model(model::NamedTuple, settings::TrainSettings, corpus_files::A
     Shard(store).rank == 0 && check_writable(checkpoint_dir)
     prefix = joinpath(checkpoint_dir, String(model.name))
     train() = train_locked(model, settings, prefix, corpus_files, corpus_cache; epochs = epochs,
-                           contexts = contexts, store = store, resume = resume, allow_new_text = allow_new_text,
-                           hooks = hooks)
+                           contexts = contexts, store = store, policy = policy, resume = resume,
+                           allow_new_text = allow_new_text, hooks = hooks)
     meta = try
         Shard(store).rank == 0 ? with_run_lock(train, prefix) : train()
     catch e
@@ -216,14 +221,18 @@ function train_model(model::NamedTuple, settings::TrainSettings, corpus_files::A
     return meta
 end
 
-function train_locked(model, settings, prefix, corpus_files, corpus_cache; epochs, contexts, store, resume,
-                      allow_new_text, hooks)
-    writes = Shard(store).rank == 0
+function train_locked(model, settings, prefix, corpus_files, corpus_cache; epochs, contexts, store, policy,
+                      resume, allow_new_text, hooks)
+    shard = Shard(store)
+    writes = shard.rank == 0
     writes && mx.clear_stale_temps(dirname(prefix))
     hooks.poll()
     corpus = encoded_corpus(corpus_files, corpus_cache; hooks = hooks)
     hooks.poll()
-    optimizer = make_optimizer(settings)
+    # Each worker updates once per round of the job's batches: a schedule spans epochs × rounds.
+    n_train = train_size(length(corpus.ids), settings.train_ratio)
+    rounds = n_batches(n_train, settings.batch_size, settings.seq_len) ÷ shard.workers
+    optimizer = make_optimizer(settings, epochs * rounds)
     if resume && nothing_saved(prefix)
         @info "The run at $prefix saved nothing yet (it was stopped before its first checkpoint): starting it"
         resume = false
@@ -242,6 +251,7 @@ function train_locked(model, settings, prefix, corpus_files, corpus_cache; epoch
         mx.srand(settings.seed)
         arg_params = initial_params(spec, mx.UniformInitializer(settings.init_scale))
         states, begin_epoch, skip = nothing, 1, 0
+        writes && rm(log_path(prefix); force = true)   # a log left by a run that saved nothing
     end
     meta["train"]["epochs"] = epochs
     begin_epoch > epochs &&
@@ -255,18 +265,63 @@ function train_locked(model, settings, prefix, corpus_files, corpus_cache; epoch
     # A resumed partial epoch's earlier batches: their NLL and seconds count in the epoch's record.
     before = get(meta, "partial", nothing)
     nll = NLL()
+    validations = ValidationRecord(meta)
+    chars_per_batch = settings.batch_size * settings.seq_len
+    window = LogWindow(0.0, 0, ((begin_epoch - 1) * n_batches(data[1]) + skip) * chars_per_batch, time())
+    saved_at = Ref((0, 0))   # (epoch, batch) of the last checkpoint written in this session
+    latest = Ref{Any}(nothing)   # the TrainingProgress, for an early stop inside an epoch
+    log_line(p, step; fields...) = writes && append_log(prefix, Dict{String,Any}(
+        "epoch" => p.epoch, "batch" => p.batch, "step" => step, "chars" => step * chars_per_batch,
+        "time" => time(), (string(k) => v for (k, v) in fields)...))
+    learning_rate(p) = mx.get_learning_rate(optimizer.lr_scheduler, max(updates(p, rounds), 1))
+
+    function at_batch(model, p::TrainingProgress)
+        latest[] = p
+        step = run_step(p)
+        if reached(policy.log_every, step - p.step, step)
+            train_nll, rate = advance!(window, nll, step * chars_per_batch)
+            log_line(p, step; train_nll = train_nll, lr = learning_rate(p), chars_per_s = rate)
+        end
+        p.n_batch - p.batch < p.step && return   # the epoch's last round: it validates and saves next
+        val_nll, stop = nothing, false
+        if reached(policy.eval_every, step - p.step, step)
+            val_nll = get(mx.score!(NLL(), model, SampledData(data[2], policy.eval_batches)))[1][2]
+            @info @sprintf("Validation NLL after batch %d of epoch %d: %.4f", p.batch, p.epoch, val_nll)
+            log_line(p, step; val_nll = val_nll)
+            stop = count!(validations, val_nll, policy.patience)
+        end
+        if writes && reached(policy.checkpoint_every, step - p.step, step)
+            record!(meta, validations)
+            mx.sync_params!(model)
+            train_nll, seconds = merged_epoch(before, p, p.train_nll)
+            save_interval!(meta, prefix, model, optimizer, p; train_nll = train_nll, val_nll = val_nll,
+                           seconds = seconds, cell = spec.cell, hooks = hooks)
+            saved_at[] = (p.epoch, p.batch)
+            prune!(meta, prefix, policy)
+        end
+        stop && throw(EarlyStop(p.epoch, p.batch, false, validations.best, policy.patience))
+    end
     function save(model, p::TrainingProgress, metric)
-        writes || return
-        train_nll, seconds = merged_epoch(before, p, metric[1][2])
         val_nll = get(nll)[1][2]
         isfinite(val_nll) || throw(TrainingDiverged(p.epoch, -1, val_nll))
-        save_epoch!(meta, prefix, model, optimizer, p.epoch; train_nll = train_nll, val_nll = val_nll,
-                    seconds = seconds, cell = spec.cell, hooks = hooks)
+        stop = count!(validations, val_nll, policy.patience)   # on every worker: they stop together
+        if writes
+            train_nll, seconds = merged_epoch(before, p, metric[1][2])
+            record!(meta, validations)
+            save_epoch!(meta, prefix, model, optimizer, p.epoch; train_nll = train_nll, val_nll = val_nll,
+                        seconds = seconds, cell = spec.cell, hooks = hooks)
+            saved_at[] = (p.epoch, p.batch)
+            log_line(p, run_step(p); val_nll = val_nll)
+            prune!(meta, prefix, policy)
+        end
+        restart!(window, run_step(p) * chars_per_batch)
+        stop && throw(EarlyStop(p.epoch, p.batch, true, validations.best, policy.patience))
     end
     function interrupted(p::TrainingProgress)
         writes || return
         already = before === nothing || before["epoch"] != p.epoch ? 0 : before["batches_done"]
-        p.batch == already && return   # nothing trained since the checkpoint on disk
+        # Nothing trained since the checkpoint on disk.
+        (p.batch == already || (p.epoch, p.batch) == saved_at[]) && return
         train_nll, seconds = merged_epoch(before, p, p.train_nll)
         save_interrupted!(meta, prefix, ff, optimizer, p.epoch, p.batch; train_nll = train_nll,
                           seconds = seconds, cell = spec.cell, hooks = hooks)
@@ -275,13 +330,62 @@ function train_locked(model, settings, prefix, corpus_files, corpus_cache; epoch
           "($(n_class(vocab)) classes) on $(join(string.(contexts), ", "))"
     try
         fit_lstm!(ff, optimizer, settings, data; n_epoch = epochs, begin_epoch = begin_epoch,
-                  skip = skip, states = states, nll = nll, callbacks = [mx.speedometer()], on_epoch = save,
-                  on_interrupt = interrupted, kvstore = store, hooks = hooks)
+                  skip = skip, states = states, nll = nll, callbacks = [mx.speedometer()], on_batch = at_batch,
+                  on_epoch = save, on_interrupt = interrupted, kvstore = store, hooks = hooks)
     catch e
+        e isa EarlyStop && return stopped_early!(meta, prefix, e, writes, interrupted, latest[])
         e isa TrainingDiverged || rethrow()
         throw(UserError(diverged_message(e, meta, prefix, settings)))
     end
     return meta
+end
+
+# Patience ran out: inside an epoch its progress is saved as for Ctrl-C, so that `--resume`
+# (with more patience, say) continues from there.
+function stopped_early!(meta, prefix, e::EarlyStop, writes, save_progress, progress)
+    e.at_epoch_end || save_progress(progress)
+    meta["stopped_early"] = Dict{String,Any}("epoch" => e.epoch, "batch" => e.batch, "best_val_nll" => e.best,
+                                             "patience" => e.patience)
+    writes && write_meta(prefix, meta)
+    @info @sprintf("Stopped early in epoch %d: %d validations in a row did not beat the best NLL, %.4f",
+                   e.epoch, e.patience, e.best)
+    return meta
+end
+
+"Batches of the run so far, as one process counts them (a job's round is `workers` batches)."
+run_step(p::TrainingProgress) = (p.epoch - 1) * p.n_batch + p.batch
+
+"Updates each weight has had so far: one per round of the job's batches."
+updates(p::TrainingProgress, rounds::Integer) = (p.epoch - 1) * rounds + p.batch ÷ p.step
+
+"""
+What the metrics log measures between two of its lines: this worker's training NLL sums (the
+metric restarts every epoch), the run's characters and the clock.
+"""
+mutable struct LogWindow
+    nll_sum::Float64
+    n_chars::Int
+    run_chars::Int
+    started::Float64
+end
+
+"The training NLL and characters per second (all workers) since the last line, up to `run_chars`."
+function advance!(w::LogWindow, nll::NLL, run_chars::Int)
+    if nll.n_chars < w.n_chars   # the epoch restarted the metric
+        w.nll_sum, w.n_chars = 0.0, 0
+    end
+    chars = nll.n_chars - w.n_chars
+    mean = chars > 0 ? (nll.nll_sum - w.nll_sum) / chars : NaN
+    now = time()
+    rate = (run_chars - w.run_chars) / max(now - w.started, 1e-9)
+    w.nll_sum, w.n_chars, w.run_chars, w.started = nll.nll_sum, nll.n_chars, run_chars, now
+    return mean, rate
+end
+
+# After an epoch's validation: the next line measures the next epoch's training alone.
+function restart!(w::LogWindow, run_chars::Int)
+    w.nll_sum, w.n_chars, w.run_chars, w.started = 0.0, 0, run_chars, time()
+    return w
 end
 
 function diverged_message(e::TrainingDiverged, meta, prefix, settings)
@@ -344,8 +448,9 @@ function resume_point(prefix, model::NamedTuple, settings::TrainSettings, optimi
     epoch, skip = partial === nothing ? (meta["epoch"], 0) : (partial["epoch"], partial["batches_done"])
     cell = model.cell
     # The file's own cell (an earlier epoch may have been trained with the other one).
-    _, saved_spec, saved_params = load_trained(mx.checkpoint_params_file(prefix, epoch))
-    states_file = states_path(prefix, epoch)
+    params_file, states_file = checkpoint_files(partial === nothing ? epoch_stem(prefix, epoch) :
+                                                partial_stem(meta, prefix))
+    _, saved_spec, saved_params = load_trained(params_file)
     isfile(states_file) ||
         throw(UserError("$states_file is missing, so the optimizer cannot continue where it " *
                         "stopped: restore it, or start a new run"))
@@ -355,6 +460,7 @@ function resume_point(prefix, model::NamedTuple, settings::TrainSettings, optimi
         meta["model"]["cell"] = String(cell)
     end
     begin_epoch = partial === nothing ? epoch + 1 : epoch
+    delete!(meta, "stopped_early")   # it trains on, with whatever patience it has now
     @info partial === nothing ? "Resuming after epoch $epoch" : "Resuming epoch $epoch after batch $skip"
     return meta, with_cell(saved_spec, cell), convert_cell(saved_params, saved_spec, cell), states, begin_epoch, skip
 end
@@ -391,6 +497,24 @@ function save_epoch!(meta, prefix, model, optimizer, epoch; train_nll, val_nll, 
     record_epoch!(meta, epoch; train_nll = train_nll, val_nll = val_nll, seconds = seconds, cell = cell)
     write_meta(prefix, meta)
     hooks.progress("checkpoint"; path = mx.checkpoint_params_file(prefix, epoch), epoch = epoch, partial = false)
+end
+
+# Inside an epoch (checkpoint_every): the weights, the optimizer states, then the meta naming
+# them as the partial epoch `--resume` continues and as one of the run's checkpoints.
+function save_interval!(meta, prefix, model, optimizer, p::TrainingProgress; train_nll, val_nll, seconds, cell, hooks)
+    stem = interval_stem(prefix, p.epoch, p.batch)
+    params_file, states_file = checkpoint_files(stem)
+    mx.write_atomically(tmp -> mx.save(tmp, model.arch), mx.checkpoint_symbol_file(prefix))
+    mx.save_params(params_file, model.arg_params, model.aux_params)
+    mx.write_atomically(tmp -> mx.save_states(tmp, optimizer, model.opt_states), states_file)
+    checkpoints = get!(meta, "checkpoints", Any[])
+    filter!(c -> (c["epoch"], c["batch"]) < (p.epoch, p.batch), checkpoints)   # from before a resume
+    push!(checkpoints, Dict{String,Any}("epoch" => p.epoch, "batch" => p.batch, "file" => basename(stem),
+                                        "train_nll" => train_nll, "val_nll" => val_nll))
+    meta["partial"] = Dict{String,Any}("epoch" => p.epoch, "batches_done" => p.batch, "train_nll" => train_nll,
+                                       "seconds" => seconds, "cell" => String(cell), "file" => basename(stem))
+    write_meta(prefix, meta)
+    hooks.progress("checkpoint"; path = params_file, epoch = p.epoch, partial = true)
 end
 
 # When stopped: the weights after the last complete batch, as the (partial) epoch in progress,

@@ -241,6 +241,16 @@ function save_checkpoint(sym::SymbolicNode, prefix::AbstractString, epoch::Integ
                          arg_params::AbstractDict, aux_params::AbstractDict)
     isempty(dirname(prefix)) || mkpath(dirname(prefix))
     write_atomically(tmp -> save(tmp, sym), checkpoint_symbol_file(prefix))
+    return save_params(checkpoint_params_file(prefix, epoch), arg_params, aux_params)
+end
+
+"""
+    save_params(filename, arg_params, aux_params)
+
+Writes the arrays as `arg:<name>` and `aux:<name>`, Apache MXNet's layout of a .params file
+(`mx.nd.load` reads it), atomically.
+"""
+function save_params(filename::AbstractString, arg_params::AbstractDict, aux_params::AbstractDict)
     arrays = Dict{String,NDArray}()
     for (name, arr) in arg_params
         arrays["arg:$name"] = arr
@@ -248,7 +258,6 @@ function save_checkpoint(sym::SymbolicNode, prefix::AbstractString, epoch::Integ
     for (name, arr) in aux_params
         arrays["aux:$name"] = arr
     end
-    filename = checkpoint_params_file(prefix, epoch)
     write_atomically(tmp -> save(tmp, arrays), filename)
     @info "Saved checkpoint to '$filename'"
     return filename

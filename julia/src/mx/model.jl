@@ -18,13 +18,14 @@ mutable struct FeedForward
     arg_params::Dict{Symbol,NDArray}
     aux_params::Dict{Symbol,NDArray}
     opt_states::Dict{Symbol,Any}
+    training::Any   # the DeviceExecutors while `fit` runs, for callbacks (`sync_params!`, `score`)
 end
 
 function FeedForward(arch::SymbolicNode; context::Union{Context,AbstractVector{Context}} = cpu())
     contexts = context isa Context ? [context] : collect(Context, context)
     isempty(contexts) && throw(MXError("FeedForward needs at least one context"))
     foreach(check_available, contexts)
-    return FeedForward(arch, contexts, Dict{Symbol,NDArray}(), Dict{Symbol,NDArray}(), Dict{Symbol,Any}())
+    return FeedForward(arch, contexts, Dict{Symbol,NDArray}(), Dict{Symbol,NDArray}(), Dict{Symbol,Any}(), nothing)
 end
 
 Base.show(io::IO, model::FeedForward) =
@@ -282,6 +283,7 @@ function fit(model::FeedForward, optimizer::AbstractOptimizer, data::AbstractDat
     optimizer.rescale_grad = 1 / (batch_size * workers)
     opt = DeviceOptimizer(optimizer, devices, model, kvstore, states)
     model.opt_states = first(opt.states)
+    model.training = devices
 
     op_state = OptimizationState(batch_size)
     op_state.curr_epoch = begin_epoch - 1
@@ -315,8 +317,32 @@ function fit(model::FeedForward, optimizer::AbstractOptimizer, data::AbstractDat
         end
     finally
         copy_params_from!(model, devices)
+        model.training = nothing
     end
     return model
+end
+
+"""
+    sync_params!(model)
+
+From a callback while `fit` runs: copies the weights being trained (as after the last complete
+batch) into `model.arg_params` and `aux_params`, e.g. to save them mid-epoch.
+"""
+function sync_params!(model::FeedForward)
+    model.training === nothing && throw(MXError("sync_params! is for callbacks while fit runs"))
+    copy_params_from!(model, model.training)
+    return model
+end
+
+"""
+    score!(metric, model, provider)
+
+From a callback while `fit` runs: `metric` over one pass of `provider` (which provides what
+the training data does) on the weights being trained, without training them.
+"""
+function score!(metric::AbstractEvalMetric, model::FeedForward, provider::AbstractDataProvider)
+    model.training === nothing && throw(MXError("score! is for callbacks while fit runs"))
+    return evaluate!(metric, model.training, provider)
 end
 
 # The metric over one pass of `provider`, run on the training executors without training.

@@ -29,10 +29,61 @@ struct FactorScheduler <: AbstractLearningRateScheduler
     end
 end
 
+"""
+    ExponentialScheduler(step, factor; base_lr, min_lr=0)
+
+`base_lr` decaying smoothly by `factor` every `step` updates, never below `min_lr` (update `t`
+gets `base_lr * factor^((t-1) / step)`).
+"""
+struct ExponentialScheduler <: AbstractLearningRateScheduler
+    step::Int
+    factor::Float64
+    base_lr::Float64
+    min_lr::Float64
+    function ExponentialScheduler(step::Integer, factor::Real; base_lr::Real, min_lr::Real = 0)
+        step >= 1 || throw(MXError("ExponentialScheduler: step must be at least 1, got $step"))
+        0 < factor <= 1 || throw(MXError("ExponentialScheduler: factor must be in (0, 1], got $factor"))
+        return new(step, factor, base_lr, min_lr)
+    end
+end
+
+"""
+    CosineScheduler(max_update; base_lr, final_lr=0)
+
+Half a cosine from `base_lr` at the first update down to `final_lr` at update `max_update`,
+then `final_lr`.
+"""
+struct CosineScheduler <: AbstractLearningRateScheduler
+    max_update::Int
+    base_lr::Float64
+    final_lr::Float64
+    function CosineScheduler(max_update::Integer; base_lr::Real, final_lr::Real = 0)
+        max_update >= 1 || throw(MXError("CosineScheduler: max_update must be at least 1, got $max_update"))
+        return new(max_update, base_lr, final_lr)
+    end
+end
+
+"""
+    WarmupScheduler(schedule, warmup)
+
+Rises linearly to `schedule`'s first rate over the first `warmup` updates (update `t` gets
+`t/warmup` of it), then follows `schedule`, counting from the end of the warm-up.
+"""
+struct WarmupScheduler{S<:AbstractLearningRateScheduler} <: AbstractLearningRateScheduler
+    schedule::S
+    warmup::Int
+end
+
 """`get_learning_rate(scheduler, t)`: the learning rate for update number `t` (1-based)."""
 get_learning_rate(s::FixedScheduler, t::Integer) = s.lr
 get_learning_rate(s::FactorScheduler, t::Integer) =
     Base.max(s.base_lr * s.factor^((t - 1) ÷ s.step), s.min_lr)
+get_learning_rate(s::ExponentialScheduler, t::Integer) =
+    Base.max(s.base_lr * s.factor^((t - 1) / s.step), s.min_lr)
+get_learning_rate(s::CosineScheduler, t::Integer) =
+    s.final_lr + (s.base_lr - s.final_lr) * (1 + cospi(Base.min(t - 1, s.max_update - 1) / Base.max(s.max_update - 1, 1))) / 2
+get_learning_rate(s::WarmupScheduler, t::Integer) =
+    t <= s.warmup ? get_learning_rate(s.schedule, 1) * t / s.warmup : get_learning_rate(s.schedule, t - s.warmup)
 
 # `lr` and `lr_scheduler` both set the learning rate: one of them, not both.
 function scheduler_from(lr, lr_scheduler, default_lr)

@@ -6,9 +6,10 @@ spec_for(n_class; layers = 2, hidden = 8, embed = 6, dropout = 0.0, cell = :lstm
     PyJLChar.ModelSpec(; name, layers, hidden, embed, n_class, dropout, cell)
 
 test_settings(; corpus = "test", train_ratio = 0.9, seq_len = 4, batch_size = 2, optimizer = :adam,
-              learning_rate = 0.01, weight_decay = 0.0, grad_clip = 0.0, init_scale = 0.1, seed = 1) =
+              learning_rate = 0.01, weight_decay = 0.0, grad_clip = 0.0, init_scale = 0.1, seed = 1,
+              lr_schedule = :constant, warmup = 0, min_lr = 0.0, lr_step = 1000, lr_factor = 0.5) =
     PyJLChar.TrainSettings(; corpus, train_ratio, seq_len, batch_size, optimizer, learning_rate, weight_decay,
-                           grad_clip, init_scale, seed)
+                           grad_clip, init_scale, seed, lr_schedule, warmup, min_lr, lr_step, lr_factor)
 
 "`PyJLChar.sample_text` with the tests' defaults for what `kwargs` leaves out."
 sample_from(path; kwargs...) =

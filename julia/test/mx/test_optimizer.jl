@@ -64,6 +64,19 @@
         @test mx.get_learning_rate(mx.ADAM().lr_scheduler, 1) == 0.001
     end
 
+    @testset "exponential, cosine and warm-up schedules" begin
+        lr(s, ts) = [mx.get_learning_rate(s, t) for t in ts]
+        @test lr(mx.ExponentialScheduler(2, 0.25; base_lr = 1), 1:3) ≈ [1, 0.5, 0.25]
+        @test lr(mx.ExponentialScheduler(1, 0.1; base_lr = 1, min_lr = 0.05), [4]) == [0.05]
+        # From base_lr at the first update to final_lr at max_update, then flat.
+        @test lr(mx.CosineScheduler(5; base_lr = 1, final_lr = 0.2), 1:7) ≈
+              [1, 0.2 + 0.8 * (1 + cospi(0.25)) / 2, 0.6, 0.2 + 0.8 * (1 + cospi(0.75)) / 2, 0.2, 0.2, 0.2]
+        warm = mx.WarmupScheduler(mx.FactorScheduler(2, 0.5; base_lr = 0.1), 4)
+        @test lr(warm, 1:8) ≈ [0.025, 0.05, 0.075, 0.1, 0.1, 0.1, 0.05, 0.05]
+        @test_throws mx.MXError mx.ExponentialScheduler(0, 0.5; base_lr = 1)
+        @test_throws mx.MXError mx.CosineScheduler(0; base_lr = 1)
+    end
+
     @testset "states save and load" begin
         opt = mx.ADAM(lr = 0.01)
         _, state = run_steps(opt)
