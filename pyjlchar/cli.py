@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 import click
@@ -9,6 +10,7 @@ import click
 from . import julia, streams
 from .config import DEFAULTS, DRAWING, EVAL_BYTES_PER_STREAM, EVAL_STREAMS
 from .errors import Interrupted, JuliaError, OutputError, UserError
+from .launch import GRACE_S
 
 _MODEL, _TRAIN = DEFAULTS["model"], DEFAULTS["train"]
 
@@ -416,11 +418,33 @@ def bench(as_json, layers, hidden, embed, seq_len, batch_size, seconds, no_cold_
 def main(argv: list[str] | None = None) -> None:
     """Entry point: turns every failure into one line on stderr and an exit code; the streams
     and Ctrl-C behave as pyjlchar/streams.py describes."""
+    from .charlstm import job_role
+
+    try:
+        _main(argv, node=job_role() is not None)
+    except SystemExit as e:
+        if e.code and job_role() is not None and julia.started():
+            # A node of a parameter-server job that failed or was stopped may leave ps-lite's
+            # threads running (a store that could not be closed, as its peers would never reach
+            # the job's last barrier). The interpreter's normal exit then runs libmxnet's C++
+            # static destructors under them and std::terminate ends the process with SIGABRT
+            # ("terminate called without an active exception") after the message. Files are
+            # written and the run's lock released by now: flush and leave without them.
+            for stream in (sys.stdout, sys.stderr):
+                try:
+                    stream.flush()
+                except (OSError, ValueError, OutputError):
+                    pass
+            os._exit(e.code if isinstance(e.code, int) else 1)
+        raise
+
+
+def _main(argv: list[str] | None, node: bool) -> None:
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
     if debug:
         julia.debug_default = True
-    watch = streams.InterruptWatch(julia.started)
+    watch = streams.InterruptWatch(julia.started, node_grace=GRACE_S if node else None)
     try:
         streams.guard()
         watch.start()

@@ -118,3 +118,23 @@ def test_a_dist_kvstore_outside_a_job_is_one_sentence(tmp_path):
     corpus.write_text(CORPUS_TEXT)
     out = pyjlchar("train", "--config", write_config(tmp_path, corpus), "--kvstore", "dist_sync")
     assert_clean_failure(out, "DMLC_ROLE", "pyjlchar launch")
+
+
+def test_a_dist_worker_that_fails_after_joining_its_job_says_one_sentence_and_exits_1(tmp_path):
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text(CORPUS_TEXT[:20])   # too short for one batch: a UserError once the store is made
+    config = write_config(tmp_path, corpus, kvstore="dist_sync")
+    env = {**cluster_env(free_port(), "worker"), "DMLC_NUM_SERVER": "1", "DMLC_NUM_WORKER": "1"}
+    command = [sys.executable, "-m", "pyjlchar", "train", "--config", str(config)]
+    others = [subprocess.Popen(command, env={**env, "DMLC_ROLE": role}, stderr=subprocess.DEVNULL)
+              for role in ("scheduler", "server")]
+    try:
+        worker = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    finally:
+        for node in others:
+            node.kill()
+            node.wait()
+    assert worker.returncode == 1
+    assert "terminate called" not in worker.stderr
+    assert_clean_failure(worker, "one batch needs")
+
