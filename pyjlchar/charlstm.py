@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from . import config, corpus
 from .errors import UserError
+from .launch import port_problem
 
 # The [train] keys that are not TrainSettings (they steer one invocation, not the run's course).
 _INVOCATION_KEYS = ("epochs", "checkpoint_dir", "context", "kvstore", "gradient_compression", "compression_threshold",
@@ -64,6 +65,19 @@ def _check_job(kvstore: str, compression: str) -> None:
                         "or set the DMLC variables as the README's section on distributed training says")
 
 
+def _check_scheduler_port() -> None:
+    """A port the scheduler cannot listen on is one clear sentence before Julia starts, not
+    ps-lite's "bind failed" check and backtrace after it."""
+    port = os.environ.get("DMLC_PS_ROOT_PORT", "")
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        raise UserError(f"DMLC_PS_ROOT_PORT is {port!r}, not a port number: set it to the scheduler's port")
+    problem = port_problem(int(port))
+    if problem is not None:
+        raise UserError(f"the scheduler cannot listen on port {port} (DMLC_PS_ROOT_PORT) on this machine "
+                        f"({problem}): start the job on another port (`pyjlchar launch --port`), or end "
+                        "what holds this one")
+
+
 def train(settings: dict, resume: bool, allow_new_text: bool = False) -> Call:
     """`pyjlchar train`: returns the run's meta (history included). A resumed run must train
     on the same text unless `allow_new_text`."""
@@ -83,6 +97,8 @@ def ps_node(settings: dict) -> Call:
     if not kvstore.startswith("dist"):
         raise UserError(f"this process is a {job_role()} of a parameter-server job, but the training uses kvstore "
                         f"{kvstore}: add --kvstore dist_sync or dist_async (or set kvstore in [train])")
+    if job_role() == "scheduler":
+        _check_scheduler_port()
     return Call("PyJLChar.Commands.ps_node", {"kvstore": settings["train"]["kvstore"]})
 
 

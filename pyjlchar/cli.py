@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 import click
@@ -9,6 +10,7 @@ import click
 from . import julia, streams
 from .config import DEFAULTS, DRAWING, EVAL_BYTES_PER_STREAM, EVAL_STREAMS, SETTINGS
 from .errors import Interrupted, JuliaError, OutputError, UserError
+from .launch import GRACE_S, SSH_PORT
 
 _MODEL, _TRAIN = DEFAULTS["model"], DEFAULTS["train"]
 
@@ -47,23 +49,38 @@ def doctor(as_json: bool) -> None:
               help="Worker processes (each trains on its shard of the batches).")
 @click.option("-s", "--servers", type=click.IntRange(min=1), default=1, show_default=True,
               help="Server processes (they sum the workers' gradients).")
+@click.option("--hosts", "hosts_file", metavar="FILE",
+              help="Run the job on these machines over ssh: FILE names one host (a name or an IPv4 "
+                   "address) per line; `#` starts a comment, blank lines are skipped. The scheduler "
+                   "runs on the first host, the servers and the workers round-robin over all.")
+@click.option("--port", type=click.IntRange(1, 65535), metavar="N",
+              help=f"The scheduler's port. Default: a free one on this machine, or {SSH_PORT} with --hosts "
+                   "(where it must be free on the first host).")
 @click.argument("command", nargs=-1, type=click.UNPROCESSED, required=True)
-def launch(workers, servers, command):
-    """Run a parameter-server training job on this machine: a scheduler, the servers and the
-    workers, each a `pyjlchar COMMAND` process whose role comes from its DMLC_* environment.
-    When any process fails the whole job is stopped and the node named; Ctrl-C stops it, worker
-    0 saving the epoch in progress.
+def launch(workers, servers, hosts_file, port, command):
+    """Run a parameter-server training job: a scheduler, the servers and the workers, each a
+    `pyjlchar COMMAND` process whose role comes from its DMLC_* environment; on this machine, or
+    with --hosts on other machines. When any process fails the whole job is stopped and the node
+    named; Ctrl-C stops it, worker 0 saving the epoch in progress.
+
+    With --hosts each node is `ssh -tt HOST` running the same command, in the same working
+    directory, with the same Python: every host needs passwordless ssh (BatchMode), pyjlchar
+    installed at the same path, and the same files (config, corpus, checkpoint folder; a shared
+    file system does it). PYJLCHAR_SSH replaces `ssh` (e.g. "ssh -p 2222"); this process's
+    PYJLCHAR_* settings go along.
 
     \b
-    Example:
+    Examples:
       pyjlchar launch -n 2 -s 1 -- train --config quick --kvstore dist_sync
+      pyjlchar launch --hosts hosts.txt -n 4 -s 2 -- train --config quick --kvstore dist_sync
     """
     from . import launch as job
 
     if command[0] != "train":
         raise UserError(f"`pyjlchar launch` runs training jobs, not `{command[0]}`: "
                         "pyjlchar launch -n 2 -s 1 -- train --config FILE --kvstore dist_sync")
-    job.run(list(command), workers, servers, log=lambda line: click.echo(line, err=True))
+    job.run(list(command), workers, servers, log=lambda line: click.echo(line, err=True), hosts_file=hosts_file,
+            port=port)
 
 
 @cli.command()
@@ -428,11 +445,33 @@ def bench(as_json, layers, hidden, embed, seq_len, batch_size, seconds, no_cold_
 def main(argv: list[str] | None = None) -> None:
     """Entry point: turns every failure into one line on stderr and an exit code; the streams
     and Ctrl-C behave as pyjlchar/streams.py describes."""
+    from .charlstm import job_role
+
+    try:
+        _main(argv, node=job_role() is not None)
+    except SystemExit as e:
+        if e.code and job_role() is not None and julia.started():
+            # A node of a parameter-server job that failed or was stopped may leave ps-lite's
+            # threads running (a store that could not be closed, as its peers would never reach
+            # the job's last barrier). The interpreter's normal exit then runs libmxnet's C++
+            # static destructors under them and std::terminate ends the process with SIGABRT
+            # ("terminate called without an active exception") after the message. Files are
+            # written and the run's lock released by now: flush and leave without them.
+            for stream in (sys.stdout, sys.stderr):
+                try:
+                    stream.flush()
+                except (OSError, ValueError, OutputError):
+                    pass
+            os._exit(e.code if isinstance(e.code, int) else 1)
+        raise
+
+
+def _main(argv: list[str] | None, node: bool) -> None:
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
     if debug:
         julia.debug_default = True
-    watch = streams.InterruptWatch(julia.started)
+    watch = streams.InterruptWatch(julia.started, node_grace=GRACE_S if node else None)
     try:
         streams.guard()
         watch.start()

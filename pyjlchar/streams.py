@@ -133,10 +133,19 @@ def output_error_message(e: OutputError) -> str | None:
 
 class InterruptWatch:
     """Ends the process on Ctrl-C where Python cannot raise KeyboardInterrupt: while Julia starts
-    (`julia_started()` is False) and the main thread has not answered within a second."""
+    (`julia_started()` is False), no handler of the command's own takes SIGINT, and the main
+    thread has not answered within a second.
 
-    def __init__(self, julia_started: Callable[[], bool]):
+    With `node_grace` (a node of a parameter-server job) it also ends the process that many
+    seconds after a stop signal (SIGINT, SIGTERM, SIGHUP) if it is still there: a node blocked in
+    ps-lite, waiting for one that is gone, never gets back to Julia or Python to see the signal
+    (the scheduler and the servers are blocked there until the job ends). Over ssh nothing else
+    could end it once its launcher has gone."""
+
+    def __init__(self, julia_started: Callable[[], bool], node_grace: float | None = None):
         self.julia_started = julia_started
+        self.node_grace = node_grace
+        self.node_stopping = False
         self.said = threading.Lock()       # whoever takes it reports the interrupt
         self.leaving = threading.Event()   # main() is done: the exit under way is its own
 
@@ -155,10 +164,19 @@ class InterruptWatch:
 
     def _watch(self, read_end: int) -> None:
         while True:
-            if signal.SIGINT not in os.read(read_end, 64):
+            received = os.read(read_end, 64)
+            stops = [s for s in received if s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)]
+            if stops and self.node_grace is not None and not self.node_stopping:
+                self.node_stopping = True
+                timer = threading.Timer(self.node_grace, self._leave_job, args=(stops[0],))
+                timer.daemon = True
+                timer.start()
+            if signal.SIGINT not in received:
                 continue
             time.sleep(1.0)  # the main thread answers itself wherever Python can raise
-            if self.leaving.is_set() or self.julia_started():
+            # A handler of the command's own (`pyjlchar launch` stopping its job) answers it.
+            answered = signal.getsignal(signal.SIGINT) is not signal.default_int_handler
+            if self.leaving.is_set() or self.julia_started() or answered:
                 continue
             if self.said.acquire(blocking=False):
                 try:
@@ -166,6 +184,16 @@ class InterruptWatch:
                 except OSError:
                     pass
                 os._exit(130)
+
+    def _leave_job(self, signum: int) -> None:
+        if self.leaving.is_set():
+            return
+        try:
+            os.write(2, f"\nstill blocked in the parameter-server job {self.node_grace:g} s after the stop "
+                        "signal (a node it waits for is gone): leaving it\n".encode())
+        except OSError:
+            pass
+        os._exit(128 + signum)
 
     def report(self, message: str = "interrupted") -> None:
         """Says `message` unless the watcher already said it."""

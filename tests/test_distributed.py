@@ -3,6 +3,7 @@ cluster: a scheduler, two servers and two workers, each a process of its own."""
 import json
 import math
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -187,3 +188,131 @@ def test_gradient_compression_outside_a_job_is_one_sentence(tmp_path):
     corpus.write_text(CORPUS_TEXT)
     out = pyjlchar("train", "--config", write_config(tmp_path, corpus), "--gradient-compression", "2bit")
     assert_clean_failure(out, "gradient_compression 2bit", "dist_* kvstore")
+
+
+def test_a_dist_worker_that_fails_after_joining_its_job_says_one_sentence_and_exits_1(tmp_path):
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text(CORPUS_TEXT[:20])   # too short for one batch: a UserError once the store is made
+    config = write_config(tmp_path, corpus, kvstore="dist_sync")
+    env = {**cluster_env(free_port(), "worker"), "DMLC_NUM_SERVER": "1", "DMLC_NUM_WORKER": "1"}
+    command = [sys.executable, "-m", "pyjlchar", "train", "--config", str(config)]
+    others = [subprocess.Popen(command, env={**env, "DMLC_ROLE": role}, stderr=subprocess.DEVNULL)
+              for role in ("scheduler", "server")]
+    try:
+        worker = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    finally:
+        for node in others:
+            node.kill()
+            node.wait()
+    assert worker.returncode == 1
+    assert "terminate called" not in worker.stderr
+    assert_clean_failure(worker, "one batch needs")
+
+
+def test_a_scheduler_port_in_use_is_one_sentence_before_julia(tmp_path):
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text(CORPUS_TEXT)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        started = time.monotonic()
+        out = subprocess.run([sys.executable, "-m", "pyjlchar", "train", "--config",
+                              str(write_config(tmp_path, corpus, kvstore="dist_sync"))],
+                             env=cluster_env(port, "scheduler"), capture_output=True, text=True, timeout=120)
+        launched = pyjlchar("launch", "--port", port, "-n", 1, "-s", 1, "--", "train", "--config",
+                            write_config(tmp_path, corpus, kvstore="dist_sync"), timeout=120)
+    assert_clean_failure(out, f"port {port}", "in use", "another port")
+    assert time.monotonic() - started < 30   # Julia never started
+    assert_clean_failure(launched, f"port {port}", "in use", "--port")
+    assert "launch:" not in launched.stderr   # nothing was started
+
+
+# ----- `pyjlchar launch --hosts`: over ssh, with tests/dist/fake_ssh.py as ssh ----------------
+
+FAKE_SSH = Path(__file__).parent / "dist" / "fake_ssh.py"
+
+
+def launch_over_ssh(tmp_path: Path, *args, **popen):
+    hosts = tmp_path / "hosts.txt"
+    hosts.write_text("# the test's two 'machines'\n127.0.0.1\n\n127.0.0.1   # the second\n")
+    env = {**os.environ, "PYJLCHAR_SSH": f"{sys.executable} {FAKE_SSH}"}
+    command = [sys.executable, "-m", "pyjlchar", "launch", "--hosts", str(hosts), "--port", str(free_port()),
+               *map(str, args)]
+    return subprocess.Popen(command, env=env, text=True, **popen)
+
+
+def children(pid: int) -> list[int]:
+    return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+def test_a_job_over_ssh_trains_with_each_node_started_through_ssh(tmp_path):
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text(CORPUS_TEXT)
+    config = write_config(tmp_path, corpus, epochs=1, kvstore="dist_sync")
+    job = launch_over_ssh(tmp_path, "-n", 2, "-s", 1, "--", "train", "--config", config, stderr=subprocess.PIPE)
+    _, err = job.communicate(timeout=300)
+    assert job.returncode == 0, err
+    assert "launch: 2 worker(s), 1 server(s) and a scheduler over ssh on 1 host(s)" in err
+    assert err.count("Saved checkpoint to") == 1 and "^C" not in err
+    assert [h["epoch"] for h in json.loads((tmp_path / "ck" / "tiny-meta.json").read_text())["history"]] == [1]
+
+
+def test_a_killed_ssh_client_stops_the_job_and_every_remote_node_ends(tmp_path):
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text(CORPUS_TEXT * 4)
+    config = write_config(tmp_path, corpus, epochs=50, kvstore="dist_sync")
+    job = launch_over_ssh(tmp_path, "-n", 2, "-s", 1, "--", "train", "--config", config, stderr=subprocess.PIPE)
+    port = None
+    for line in job.stderr:
+        if line.startswith("launch:"):
+            port = int(line.rsplit(":", 1)[1])
+        if line.startswith("Speed:"):
+            break
+    clients = {pid: Path(f"/proc/{pid}/cmdline").read_bytes() for pid in children(job.pid)}
+    assert len(clients) == 4 and all(b"fake_ssh.py" in c for c in clients.values())
+    os.kill(next(pid for pid, c in clients.items() if b"DMLC_ROLE=worker" in c), 9)
+    rest = job.stderr.read()
+    assert job.wait(timeout=60) == 1
+    assert "on 127.0.0.1 failed (exit code -9), so the whole job was stopped" in rest, rest
+    # The other clients were killed: their nodes got SIGHUP, and ended (by GRACE_S at most).
+    deadline = time.monotonic() + 30
+    while job_processes(port) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert job_processes(port) == []
+
+
+def test_a_bad_hosts_file_is_one_sentence(tmp_path):
+    empty, mpi = tmp_path / "empty.txt", tmp_path / "mpi.txt"
+    empty.write_text("# nothing yet\n\n")
+    mpi.write_text("node1 slots=4\n")
+    for hosts, said in ((empty, "names no host"), (mpi, "line 1 of"), (tmp_path / "none.txt", "cannot read")):
+        out = pyjlchar("launch", "--hosts", hosts, "--", "train", timeout=60)
+        assert_clean_failure(out, said, str(hosts))
+
+
+@pytest.mark.parametrize("over_ssh", [False, True], ids=["local", "ssh"])
+def test_ctrl_c_stops_a_launched_job_and_worker_0_saves_the_epoch_in_progress(tmp_path, over_ssh):
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text(CORPUS_TEXT * 4)
+    config = write_config(tmp_path, corpus, epochs=50, kvstore="dist_sync")
+    args = ("-n", 2, "-s", 1, "--", "train", "--config", config)
+    job = launch_over_ssh(tmp_path, *args, stderr=subprocess.PIPE) if over_ssh else \
+        subprocess.Popen([sys.executable, "-m", "pyjlchar", "launch", *map(str, args)], stderr=subprocess.PIPE,
+                         text=True)
+    port = None
+    for line in job.stderr:
+        if line.startswith("launch:"):
+            port = int(line.rsplit(":", 1)[1])
+        if line.startswith("Speed:"):
+            break
+    job.send_signal(signal.SIGINT)
+    sent = time.monotonic()
+    rest = job.stderr.read()
+    assert job.wait(timeout=60) == 130, rest
+    assert time.monotonic() - sent < 20
+    assert "Traceback" not in rest
+    time.sleep(1)
+    assert job_processes(port) == []   # no process of the job is left
+    meta = json.loads((tmp_path / "ck" / "tiny-meta.json").read_text())
+    assert meta.get("partial", {}).get("epoch") == meta["epoch"] + 1, rest   # the epoch in progress
