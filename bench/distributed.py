@@ -5,7 +5,7 @@ Run it from the checkout (about 8 minutes at the defaults on 2 cores; --quick is
 of about a minute):
 
     .venv/bin/python bench/distributed.py [--cells lstm fused] [--workers 1 2 4] [--servers 1 2]
-                                          [--batches 96] [--rounds 30] [--machines 2 4 8 16]
+                                          [--batches 192] [--rounds 30] [--machines 2 4 8 16]
                                           [--gbits 10 25] [--latency-us 50] [--json] [--quick]
 
 Model: pyjlchar's defaults (pyjlchar/config.py: 2 LSTM layers of 256, embedding 256, seq_len 32,
@@ -77,8 +77,8 @@ def parse_args(argv=None):
     p.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4], help="worker counts (1 2 4)")
     p.add_argument("--servers", type=int, nargs="+", default=[1, 2],
                    help="server counts of the communication jobs (1 2); training jobs use 1")
-    p.add_argument("--batches", type=int, default=96,
-                   help="training batches of the whole job (96: every worker count up to 4 takes as many)")
+    p.add_argument("--batches", type=int, default=192,
+                   help="training batches of the whole job (192: any worker count up to 4 takes them all)")
     p.add_argument("--warmup-batches", type=int, default=2, help="steps per worker before training is timed (2)")
     p.add_argument("--rounds", type=int, default=30, help="timed push+pull rounds per communication job (30)")
     p.add_argument("--warmup-rounds", type=int, default=5, help="untimed rounds before them (5)")
@@ -128,27 +128,31 @@ def comm_job(work: Path, cell: str, workers: int, servers: int, n_class: int, ar
     node_args = [cell, args.layers, args.hidden, args.embed, n_class, args.warmup_rounds, args.rounds]
     roles = [("scheduler", "scheduler", None)] + [(f"server {i}", "server", None) for i in range(servers)] + \
             [(f"worker {i}", "worker", outs[i]) for i in range(workers)]
-    nodes = []
+    logs = {name: work / f"{name.replace(' ', '-')}.err" for name, _, _ in roles}
+    nodes, files = [], []
     try:
         for name, role, out in roles:
-            # A worker's rank is the scheduler's choice, so each writes to a file of its own argument.
+            # Ranks are the scheduler's to give, so each worker is told its output file instead.
             command = [sys.executable, "-m", "pyjlchar.julia", str(NODE), str(out or os.devnull), *map(str, node_args)]
+            files.append(open(logs[name], "w"))
             nodes.append(launch.Node(name, role, subprocess.Popen(
-                command, env=launch.job_environment(role, port, workers, servers),
-                stdout=subprocess.DEVNULL, stderr=open(work / f"{name.replace(' ', '')}.err", "w"))))
+                command, env=launch.job_environment(role, port, workers, servers), stdout=subprocess.DEVNULL,
+                stderr=files[-1])))
         deadline = time.monotonic() + JOB_TIMEOUT_S
         while any(n.proc.poll() is None for n in nodes):
             failed = [n for n in nodes if n.proc.poll() not in (None, 0)]
             if failed or time.monotonic() > deadline:
                 what = f"{failed[0].name} failed" if failed else f"did not end within {JOB_TIMEOUT_S} s"
-                err = (work / f"{failed[0].name.replace(' ', '')}.err").read_text() if failed else ""
+                err = logs[failed[0].name].read_text()[-2000:] if failed else ""
                 raise RuntimeError(f"communication job ({cell}, {workers} worker(s), {servers} server(s)): "
-                                   f"{what}\n{err[-2000:]}")
+                                   f"{what}\n{err}")
             time.sleep(0.2)
     finally:
         launch.stop(nodes)
         for node in nodes:
             node.proc.wait()
+        for f in files:
+            f.close()
     results = [json.loads(out.read_text()) for out in outs]
     # Rounds are synchronous: the job's round ends with its slowest worker's.
     per_round = [max(r["seconds"][i] for r in results) for i in range(args.rounds)]
@@ -309,12 +313,14 @@ def report(result: dict, args) -> None:
                   f"{r['wall_seconds']:.0f} |")
         print("\nW workers take one step per W batches (a W times larger batch at the same learning rate), so "
               "their NLLs after the same batches differ from one process's.")
-        busy = [w for w in args.workers if w >= c["cores"]]
+        # With one OpenMP thread on the naive engine, a process computes on one core.
+        print(f"Each process computes on one core, so up to {c['cores']} workers run side by side here "
+              "(the server's summing takes its share too).", end="")
+        busy = [w for w in args.workers if w > c["cores"]]
         if busy:
-            print(f"On {c['cores']} cores, the workers of the jobs of {', '.join(map(str, busy))} worker(s) share "
-                  "the cores with each other and with the server: those jobs are CPU-bound, and their chars/s "
-                  "measure the cost of sharing the CPU and of communication, not how training scales across "
-                  "machines.")
+            print(f" The jobs of {', '.join(map(str, busy))} workers are CPU-bound: their chars/s measure the cost "
+                  "of sharing the cores and of communication, not how training scales across machines.", end="")
+        print()
     if result["compression"]:
         print(f"\nGradient compression: {result['compression']}")
     for cell, proj in result["projection"].items():
@@ -324,7 +330,8 @@ def report(result: dict, args) -> None:
               f"{mb(p['gradient_bytes'])} MB each way; arrays on servers as libmxnet places them; communication = "
               f"busiest link direction's bytes / bandwidth + {2 * p['arrays']} messages x {args.latency_us:g} us; "
               "no overlap of communication and compute; full duplex links at line rate (TCP overhead ignored); the "
-              "servers' summing and the workers' waiting for each other ignored\n")
+              "servers' summing and the workers' waiting for each other ignored; 2-bit: pushes of 1/16 the bytes, "
+              "pulls full, the time to quantize not counted\n")
         for label, rows in (("none", proj["none"]), ("2-bit pushes", proj["2bit"])):
             head = "| machines | compression | busiest link (MB/batch) |" + "".join(
                 f" comm {g:g} Gb/s (ms) | speed-up | efficiency |" for g in args.gbits)
