@@ -1,8 +1,8 @@
 """Benchmark: training as a parameter-server job (kvstore dist_sync) on this machine's loopback,
 and what that predicts for a real network.
 
-Run it from the checkout (about 8 minutes at the defaults on 2 cores; --quick is a smoke test
-of about a minute):
+Run it from the checkout (about 5 minutes at the defaults on 2 cores; --quick is a smoke test
+of under a minute):
 
     .venv/bin/python bench/distributed.py [--cells lstm fused] [--workers 1 2 4] [--servers 1 2]
                                           [--batches 192] [--rounds 30] [--machines 2 4 8 16]
@@ -33,8 +33,9 @@ batches of 32 per worker) over the built-in shakespeare corpus's classes. It mea
    and the throughput; bytes per batch with 2-bit pushes (16 values per 4-byte word, pulls
    stay 32-bit) are printed in any case (computed, not measured).
 
-Every process runs on this machine, so with more processes than cores the workers compete for
-the CPU: the loopback figures show what communication costs, not how training scales.
+Every process runs on this machine, each computing on one core, so with more workers than cores
+they compete for the CPU: the loopback figures show what communication costs, not how training
+scales.
 Prints the conditions and markdown tables, or --json; asserts nothing.
 """
 from __future__ import annotations
@@ -184,10 +185,11 @@ def train_run(work: Path, text: Path, cell: str, workers: int, args, compression
     name = f"{cell}-{workers}w" + (f"-{compression}" if compression else "")
     config = work / f"{name}.toml"
     extra = f'gradient_compression = "{compression}"\n' if compression else ""
-    config.write_text(f'[data]\ncorpus = "{text}"\n\n[model]\nname = "{name}"\nlayers = {args.layers}\n'
-                      f'hidden = {args.hidden}\nembed = {args.embed}\ncell = "{cell}"\n\n[train]\n'
-                      f'seq_len = {args.seq_len}\nbatch_size = {args.batch}\nepochs = 1\n'
-                      f'checkpoint_dir = "{work / name}"\n{extra}')
+    # JSON strings are TOML basic strings.
+    config.write_text(f'[data]\ncorpus = {json.dumps(str(text))}\n\n[model]\nname = "{name}"\n'
+                      f'layers = {args.layers}\nhidden = {args.hidden}\nembed = {args.embed}\ncell = "{cell}"\n\n'
+                      f'[train]\nseq_len = {args.seq_len}\nbatch_size = {args.batch}\nepochs = 1\n'
+                      f'checkpoint_dir = {json.dumps(str(work / name))}\n{extra}')
     train = ["train", "--config", str(config)]
     command = train if workers == 0 else ["launch", "-n", str(workers), "-s", "1", "--", *train,
                                           "--kvstore", "dist_sync"]
@@ -299,7 +301,7 @@ def report(result: dict, args) -> None:
               "and receive the same full-precision pull.")
     training = result["training"]
     if training:
-        print(f"\nTraining throughput, whole job: one epoch of {args.batches} batches of the built-in shakespeare's "
+        print(f"\nTraining throughput, whole job: one epoch of {training[0]['batches']} batches of the built-in shakespeare's "
               f"first characters, timed after {args.warmup_batches} step(s) per worker up to the last step "
               "(start-up and validation left out); one server per job\n")
         print("| run | cell | workers | chars/s | vs one process | train NLL | val NLL | wall (s) |")
@@ -357,7 +359,8 @@ def main(argv=None):
                 for workers in args.workers:
                     log(f"communication: {cell} cell, {workers} worker(s), {servers} server(s) ...")
                     r = comm_job(work, cell, workers, servers, n_class, args)
-                    log(f"  {r['seconds_per_batch'] * 1e3:.1f} ms per push + pull of {mb(r['bytes_sent_per_worker'])} MB")
+                    log(f"  {r['seconds_per_batch'] * 1e3:.1f} ms per push + pull of "
+                        f"{mb(r['bytes_sent_per_worker'])} MB")
                     result["communication"].append(r)
         if not args.no_train:
             for cell in args.cells:
