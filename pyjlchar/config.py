@@ -119,6 +119,8 @@ SETTINGS: dict[str, dict[str, Setting]] = {
         "prime": non_empty("a", "the text each sample starts from"),
         "temperature": at_least_zero(1.0, "always the likeliest character"),
         "top_k": at_least_zero(0, "no limit"),
+        # Nucleus sampling: only the likeliest characters whose probabilities sum to at least top_p.
+        "top_p": Setting(1.0, float, "a number above 0 and at most 1 (1: no limit)", lambda v: 0 < v <= 1),
     },
 }
 

@@ -190,3 +190,9 @@ def test_a_shipped_config_by_name(tmp_path, monkeypatch):
     assert load_config("shakespeare") == load_config(str(SHIPPED))
     with pytest.raises(UserError, match="name a shipped config \\(quick, shakespeare\\)"):
         load_config("no-such-config")
+
+
+def test_top_p_is_above_zero_and_at_most_one():
+    assert load_config(None, {"sample.top_p": 0.9})["sample"]["top_p"] == 0.9
+    for bad in (0, -0.5, 1.01):
+        assert "'top_p' in [sample] must be a number above 0 and at most 1" in user_error(None, {"sample.top_p": bad})
