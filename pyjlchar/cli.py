@@ -342,6 +342,29 @@ def evaluate(checkpoint, texts, streams, as_json, context, cell):
                    f"streams = {result['streams']}")
 
 
+@cli.command()
+@click.argument("prefixes", nargs=-1, required=True, metavar="PREFIX...")
+@click.option("-o", "--output", required=True, metavar="FILE",
+              help="The chart's file; its suffix (.svg, .png or .pdf) picks the format.")
+def plot(prefixes, output):
+    """Draw the training and validation NLL of one or more runs against the characters seen,
+    on one chart: one colour per run, named by its prefix (checkpoints/ptb, as --checkpoint
+    names a run), read from the run's metrics log, PREFIX-log.jsonl. Runs in progress can be
+    drawn; steps a resumed run took again replace those it logged before. A run older than the
+    metrics log has only its meta file's per-epoch history: then every run is drawn by epoch.
+
+    \b
+    Examples:
+      pyjlchar plot checkpoints/ptb -o curves.svg
+      pyjlchar plot checkpoints/small checkpoints/big -o compare.png
+    """
+    from . import plot as charts
+
+    charts.output_format(output)  # before the logs are read: fail fast
+    charts.save(charts.curves(list(prefixes)), output)
+    click.echo(f"wrote {output}", err=True)
+
+
 @cli.group()
 def corpus() -> None:
     """Look at a corpus: what it holds and its encoded cache."""
