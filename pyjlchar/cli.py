@@ -86,13 +86,13 @@ def _config_and_flags(config_path: str | None, flags: dict, assignments: tuple =
     return config.load_config(config_path, flags, assignments)
 
 
-# Any setting of the config file, for the commands that read one.
-_set_option = click.option(
-    "--set", "assignments", multiple=True, metavar="SECTION.KEY=VALUE",
-    help=f"Set any key of the config file, e.g. {SET_EXAMPLE} or --set model.cell=fused; give it "
-         "several times for several keys. VALUE is read as in the TOML file (3, 0.5, \"text\", "
-         "[\"a.txt\", \"b/\"], true); one that is not TOML is taken as a string. Applied over "
-         "--config; the other flags win over it.")
+def _set_option(example: str, note: str = ""):
+    """--set, for a command that reads a config file."""
+    return click.option(
+        "--set", "assignments", multiple=True, metavar="SECTION.KEY=VALUE",
+        help=f"Set a key of the config file, e.g. {example}; give it several times for several keys. VALUE "
+             "is read as in the TOML file (3, 0.5, \"text\", [\"a.txt\", \"b/\"], true); one that is not TOML is "
+             "taken as a string. Applied over --config; the other flags win over it." + note)
 
 
 def _choices(section: str, key: str) -> click.Choice:
@@ -145,7 +145,7 @@ def _one_or_list(values: tuple):
 @click.option("--allow-new-text", is_flag=True,
               help="With --resume: go on with a corpus whose text changed since the run started "
                    "(it must use only characters of the run's vocabulary).")
-@_set_option
+@_set_option(f"{SET_EXAMPLE} or --set model.cell=fused")
 def train(config_path, context, epochs, batch_size, seq_len, corpus, checkpoint_dir, seed, name, layers, hidden,
           embed, dropout, cell, optimizer, learning_rate, resume, kvstore, gradient_compression, allow_new_text,
           assignments):
@@ -226,7 +226,7 @@ def train(config_path, context, epochs, batch_size, seq_len, corpus, checkpoint_
               help="The graph that runs the checkpoint, whichever cell trained it: fused (libmxnet's "
                    "RNN operator) is the faster; lstm (the unrolled cells) gives the same "
                    "probabilities up to rounding.")
-@_set_option
+@_set_option("--set sample.top_k=10", " Sampling uses the [sample] keys and train.context.")
 def sample(checkpoint, config_path, length, temperature, top_k, top_p, prime, prime_file, seed, num_samples, context,
            cell, assignments):
     """Generate text from a trained checkpoint; samples go to stdout. A single sample is

@@ -241,8 +241,8 @@ def test_bad_flags_are_one_sentence(tmp_path, args, phrases):
 
 
 def test_train_help_teaches_set():
-    out = pyjlchar("train", "--help")
-    assert "--set train.learning_rate=0.002" in out.stdout and "--set model.cell=fused" in out.stdout
+    text = " ".join(pyjlchar("train", "--help").stdout.split())   # as one line, however click wraps it
+    assert "--set train.learning_rate=0.002" in text and "--set model.cell=fused" in text
 
 
 def sample_args(folder, *args):
@@ -286,7 +286,7 @@ def test_bad_prime_file_or_stdin_is_one_sentence(trained, tmp_path):
     (tmp_path / "ok.txt").write_text("First")
     for args, phrase in ((["--prime-file", tmp_path / "none.txt"], "prime file"),
                          (["--prime-file", tmp_path / "empty.txt"], "is empty"),
-                         (["--prime-file", tmp_path / "latin1.txt"], "is not UTF-8 (bad byte at offset 2)"),
+                         (["--prime-file", tmp_path / "latin1.txt"], "is not UTF-8 (bad byte at offset 1)"),
                          (["--prime-file", tmp_path], "is a directory"),
                          (["--prime-file", tmp_path / "ok.txt", "--prime", "First"], "keep one of them")):
         assert_clean_failure(pyjlchar(*sample_args(folder, *args)), phrase)
