@@ -8,7 +8,7 @@ import sys
 import click
 
 from . import julia, streams
-from .config import DEFAULTS, DRAWING, EVAL_BYTES_PER_STREAM, EVAL_STREAMS, SETTINGS
+from .config import DEFAULTS, DRAWING, EVAL_BYTES_PER_STREAM, EVAL_STREAMS, SET_EXAMPLE, SETTINGS, read_utf8
 from .errors import Interrupted, JuliaError, OutputError, UserError
 from .launch import GRACE_S, SSH_PORT
 
@@ -97,10 +97,24 @@ def setup() -> None:
     click.echo("setup: done; `pyjlchar doctor` shows what this installation has", err=True)
 
 
-def _config_and_flags(config_path: str | None, flags: dict) -> dict:
+def _config_and_flags(config_path: str | None, flags: dict, assignments: tuple = ()) -> dict:
     from . import config
 
-    return config.load_config(config_path, flags)
+    return config.load_config(config_path, flags, assignments)
+
+
+def _set_option(example: str, note: str = ""):
+    """--set, for a command that reads a config file."""
+    return click.option(
+        "--set", "assignments", multiple=True, metavar="SECTION.KEY=VALUE",
+        help=f"Set a key of the config file, e.g. {example}; give it several times for several keys. VALUE "
+             "is read as in the TOML file (3, 0.5, \"text\", [\"a.txt\", \"b/\"], true); one that is not TOML is "
+             "taken as a string. Applied over --config; the other flags win over it." + note)
+
+
+def _choices(section: str, key: str) -> click.Choice:
+    """A flag's choices: the setting's, as config.SETTINGS lists them."""
+    return click.Choice(SETTINGS[section][key].choices)
 
 
 def _one_or_list(values: tuple):
@@ -124,25 +138,34 @@ def _one_or_list(values: tuple):
                    'Encoded once into the cache, then read from there.')
 @click.option("--checkpoint-dir", metavar="DIR", help="Where checkpoints go (default checkpoints).")
 @click.option("--seed", type=int, help="Random seed; the same seed repeats a run exactly.")
-@click.option("--cell", type=click.Choice(["lstm", "fused"]),
+@click.option("--name", metavar="NAME", help="The model's name, which names its checkpoint files (default ptb).")
+@click.option("--layers", type=int, help="Stacked LSTM layers.")
+@click.option("--hidden", type=int, help="Units per LSTM layer.")
+@click.option("--embed", type=int, help="Size of the character embedding.")
+@click.option("--dropout", type=float, help="Dropout probability between layers, from 0 up to but excluding 1.")
+@click.option("--cell", type=_choices("model", "cell"),
               help="lstm: the original's unrolled cells; fused: the same LSTM through libmxnet's RNN "
                    "operator (faster). A resumed run converts its checkpoint to this cell.")
+@click.option("--optimizer", type=_choices("train", "optimizer"), help="The optimizer that takes the steps.")
+@click.option("--learning-rate", type=float, help="The optimizer's step size.")
 @click.option("--resume", is_flag=True,
               help="Continue the run saved in the checkpoint folder where it stopped "
                    "(weights, optimizer state, epoch, random state).")
-@click.option("--kvstore", type=click.Choice(SETTINGS["train"]["kvstore"].choices),
+@click.option("--kvstore", type=_choices("train", "kvstore"),
               help="How gradients are summed: local or device (this process's devices); dist_sync or "
                    "dist_device_sync (the workers of a parameter-server job, see `pyjlchar launch`, each "
                    "taking every step together); dist_async (each worker's step applied by the servers "
                    "as it arrives).")
-@click.option("--gradient-compression", type=click.Choice(SETTINGS["train"]["gradient_compression"].choices),
+@click.option("--gradient-compression", type=_choices("train", "gradient_compression"),
               help="2bit: a job's workers send each gradient value as +t, -t or 0 (t = "
                    "compression_threshold in [train]), carrying the rest over to the next step.")
 @click.option("--allow-new-text", is_flag=True,
               help="With --resume: go on with a corpus whose text changed since the run started "
                    "(it must use only characters of the run's vocabulary).")
-def train(config_path, context, epochs, batch_size, seq_len, corpus, checkpoint_dir, seed, cell, resume,
-          kvstore, gradient_compression, allow_new_text):
+@_set_option(f"{SET_EXAMPLE} or --set model.cell=fused")
+def train(config_path, context, epochs, batch_size, seq_len, corpus, checkpoint_dir, seed, name, layers, hidden,
+          embed, dropout, cell, optimizer, learning_rate, resume, kvstore, gradient_compression, allow_new_text,
+          assignments):
     """Train a character-level LSTM and save a checkpoint after every epoch.
 
     \b
@@ -156,18 +179,23 @@ def train(config_path, context, epochs, batch_size, seq_len, corpus, checkpoint_
     command that resumes. One run is trained by one process at a time (a lock file,
     NAME.lock, guards it).
 
+    Settings come from the defaults, then --config, then --set, then the other flags.
+
     \b
-    Example:
+    Examples:
       pyjlchar train --config config/shakespeare.toml --epochs 2
+      pyjlchar train --config quick --learning-rate 0.002 --set train.grad_clip=5 --set model.cell=fused
     """
     from . import charlstm
     from .progress import Reporter
 
     flags = {"train.context": context, "train.epochs": epochs, "train.batch_size": batch_size,
              "train.seq_len": seq_len, "data.corpus": _one_or_list(corpus), "train.checkpoint_dir": checkpoint_dir,
-             "train.seed": seed, "model.cell": cell, "train.kvstore": kvstore,
+             "train.seed": seed, "model.name": name, "model.layers": layers, "model.hidden": hidden,
+             "model.embed": embed, "model.dropout": dropout, "model.cell": cell, "train.optimizer": optimizer,
+             "train.learning_rate": learning_rate, "train.kvstore": kvstore,
              "train.gradient_compression": gradient_compression}
-    settings = _config_and_flags(config_path, flags)
+    settings = _config_and_flags(config_path, flags, assignments)
     if charlstm.job_role() in ("scheduler", "server"):  # a node of a parameter-server job: no training
         julia.run(charlstm.ps_node(settings))
         return
@@ -202,7 +230,11 @@ def train(config_path, context, epochs, batch_size, seq_len, corpus, checkpoint_
 @click.option("--length", type=int, help="Characters to generate per sample (default 100).")
 @click.option("--temperature", type=float, help="1 samples the model as is, lower is more conservative, 0 always takes the likeliest character.")
 @click.option("--top-k", type=int, help="Draw only from the k likeliest characters (0: no limit).")
-@click.option("--prime", help='Text the samples start from (default "a").')
+@click.option("--top-p", type=float,
+              help="Then draw only from the likeliest characters whose probabilities sum to at least P "
+                   "(nucleus sampling), P above 0 and at most 1 (default 1: no limit).")
+@click.option("--prime", help='Text the samples start from (default "a"); - reads it from stdin.')
+@click.option("--prime-file", metavar="FILE", help="Start from the text of this UTF-8 file, as it is.")
 @click.option("--seed", type=click.IntRange(0, 2**31 - 1),
               help="Random seed, 0 to 2147483647: the same seed gives the same text.")
 @click.option("--num-samples", type=int, help="Samples to draw, all in one batch (default 10).")
@@ -211,19 +243,24 @@ def train(config_path, context, epochs, batch_size, seq_len, corpus, checkpoint_
               help="The graph that runs the checkpoint, whichever cell trained it: fused (libmxnet's "
                    "RNN operator) is the faster; lstm (the unrolled cells) gives the same "
                    "probabilities up to rounding.")
-def sample(checkpoint, config_path, length, temperature, top_k, prime, seed, num_samples, context, cell):
+@_set_option("--set sample.top_k=10", " Sampling uses the [sample] keys and train.context.")
+def sample(checkpoint, config_path, length, temperature, top_k, top_p, prime, prime_file, seed, num_samples, context,
+           cell, assignments):
     """Generate text from a trained checkpoint; samples go to stdout. A single sample is
     written as it is drawn; Ctrl-C prints what was drawn so far.
 
     \b
-    Example:
+    Examples:
       pyjlchar sample --checkpoint checkpoints/ptb --prime "ROMEO:" --length 300 --seed 1
+      pyjlchar sample --checkpoint checkpoints/ptb --prime-file opening.txt --top-p 0.9
+      head -c 200 play.txt | pyjlchar sample --checkpoint checkpoints/ptb --prime - --set sample.top_k=10
     """
     from . import charlstm
 
     flags = {"sample.length": length, "sample.temperature": temperature, "sample.top_k": top_k,
-             "sample.prime": prime, "sample.num_samples": num_samples, "train.context": context}
-    settings = _config_and_flags(config_path, flags)
+             "sample.top_p": top_p, "sample.prime": _prime_text(prime, prime_file),
+             "sample.num_samples": num_samples, "train.context": context}
+    settings = _config_and_flags(config_path, flags, assignments)
     streams = settings["sample"]["num_samples"]
     drawn: list[list[str]] = [[] for _ in range(streams)]
 
@@ -242,6 +279,25 @@ def sample(checkpoint, config_path, length, temperature, top_k, prime, seed, num
         click.echo(f"{e.what}; the text above is what was drawn so far", err=True)
         sys.exit(e.exit_code)
     _print_samples(texts if streams > 1 else [""])
+
+
+def _prime_text(prime: str | None, prime_file: str | None) -> str | None:
+    """The prime text --prime or --prime-file gives (--prime - reads stdin); None for neither."""
+    if prime is not None and prime_file is not None:
+        raise UserError("--prime and --prime-file both give the prime text: keep one of them")
+    if prime_file is not None:
+        where, text = f"prime file {prime_file}", read_utf8(prime_file, "prime file", "check the path")
+    elif prime == "-":
+        where = "the prime text on stdin"
+        try:
+            text = sys.stdin.buffer.read().decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise UserError(f"{where} is not UTF-8 (bad byte at offset {e.start}): send UTF-8 text") from None
+    else:
+        return prime
+    if not text:
+        raise UserError(f"{where} is empty: it must hold the text the samples start from")
+    return text
 
 
 def _print_samples(texts: list[str]) -> None:
@@ -301,6 +357,29 @@ def evaluate(checkpoint, texts, streams, as_json, context, cell):
                    f"bits per char = {result['bits_per_char']:.4f}\n"
                    f"characters = {result['n_chars']} ({result['unknown']} outside the vocabulary)\n"
                    f"streams = {result['streams']}")
+
+
+@cli.command()
+@click.argument("prefixes", nargs=-1, required=True, metavar="PREFIX...")
+@click.option("-o", "--output", required=True, metavar="FILE",
+              help="The chart's file; its suffix (.svg, .png or .pdf) picks the format.")
+def plot(prefixes, output):
+    """Draw the training and validation NLL of one or more runs against the characters seen,
+    on one chart: one colour per run, named by its prefix (checkpoints/ptb, as --checkpoint
+    names a run), read from the run's metrics log, PREFIX-log.jsonl. Runs in progress can be
+    drawn; steps a resumed run took again replace those it logged before. A run older than the
+    metrics log has only its meta file's per-epoch history: then every run is drawn by epoch.
+
+    \b
+    Examples:
+      pyjlchar plot checkpoints/ptb -o curves.svg
+      pyjlchar plot checkpoints/small checkpoints/big -o compare.png
+    """
+    from . import plot as charts
+
+    charts.output_format(output)  # before the logs are read: fail fast
+    charts.save(charts.curves(list(prefixes)), output)
+    click.echo(f"wrote {output}", err=True)
 
 
 @cli.group()

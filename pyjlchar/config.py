@@ -27,6 +27,8 @@ except ModuleNotFoundError:  # Python < 3.11 has no tomllib; tomli is the same p
         tomllib = None
 
 COMMAND_LINE = "command line"
+SET_OPTION = "--set"
+SET_EXAMPLE = "--set train.learning_rate=0.002"
 # libmxnet computes in 32-bit floats: a setting beyond this cannot reach it.
 FLOAT32_MAX = 3.4028234e38
 _CONTEXT = re.compile(r"(?P<kind>cpu|gpu)(?::(?P<ids>\d+(?:,\d+)*))?")
@@ -133,6 +135,8 @@ SETTINGS: dict[str, dict[str, Setting]] = {
         "prime": non_empty("a", "the text each sample starts from"),
         "temperature": at_least_zero(1.0, "always the likeliest character"),
         "top_k": at_least_zero(0, "no limit"),
+        # Nucleus sampling: only the likeliest characters whose probabilities sum to at least top_p.
+        "top_p": Setting(1.0, float, "a number above 0 and at most 1 (1: no limit)", lambda v: 0 < v <= 1),
     },
 }
 
@@ -160,20 +164,18 @@ def eval_streams(text_bytes: int) -> int:
 DRAWING = {"layers": 1, "steps": 2, "vocab": N_CLASS_WITHOUT_CORPUS, "batch": 1}
 
 
-def load_config(path: str | None, overrides: dict | None = None) -> dict:
+def load_config(path: str | None, overrides: dict | None = None, assignments=()) -> dict:
     """The full settings: DEFAULTS, updated by the TOML file at `path` (if any), then by
-    `overrides`, a flat dict like {"train.epochs": 5} where None means "flag not given"."""
+    `assignments` (--set's "section.key=value" texts, in order), then by `overrides`, a flat
+    dict like {"train.epochs": 5} where None means "flag not given"."""
     config = copy.deepcopy(DEFAULTS)
     layers = []
     if path is not None:
         path = config_path(str(path))
         layers.append((str(path), _read_toml(str(path))))
-    nested: dict[str, dict] = {}
-    for dotted, value in (overrides or {}).items():
-        if value is not None:
-            section, _, key = dotted.partition(".")
-            nested.setdefault(section, {})[key] = value
-    layers.append((COMMAND_LINE, nested))
+    # Each --set is its own layer, so that an error quotes it.
+    layers += [(f"{SET_OPTION} {text}", _nested(dict([_assignment(text)]))) for text in assignments]
+    layers.append((COMMAND_LINE, _nested({k: v for k, v in (overrides or {}).items() if v is not None})))
     for source, values in layers:
         for section, keys in _validated(source, values).items():
             config[section].update(keys)
@@ -187,6 +189,35 @@ def _check_together(train: dict) -> None:
         raise UserError(f"'min_lr' in [train] ({train['min_lr']}) must be below learning_rate "
                         f"({train['learning_rate']}): a schedule decays from learning_rate towards min_lr; "
                         "lower min_lr or raise learning_rate")
+
+
+def _nested(flat: dict) -> dict:
+    """{"train.epochs": 5} as {"train": {"epochs": 5}}."""
+    nested: dict[str, dict] = {}
+    for dotted, value in flat.items():
+        section, _, key = dotted.partition(".")
+        nested.setdefault(section, {})[key] = value
+    return nested
+
+
+def _assignment(text: str) -> tuple[str, object]:
+    """--set's "section.key=value" as ("section.key", value): the value is read as a TOML value
+    (3, 0.002, "fused", ["a.txt", "b/"], true), or else taken as it is, as a string, so that
+    model.cell=fused needs no quotes."""
+    dotted, equals, raw = text.partition("=")
+    dotted = dotted.strip()
+    section, dot, key = dotted.partition(".")
+    if not (equals and section and dot and key):
+        owner = next((name for name, known in SETTINGS.items() if dotted in known), None)
+        form = (f"--set {dotted}=VALUE" if section and dot and key else
+                f"--set {owner}.{dotted}={raw or 'VALUE'}" if owner else f"--set SECTION.KEY=VALUE, e.g. {SET_EXAMPLE}")
+        raise UserError(f"--set {text} is not SECTION.KEY=VALUE: write it as {form}")
+    parser = _toml_parser(SET_OPTION)
+    try:
+        parsed = parser.loads(f"value = {raw}")
+    except parser.TOMLDecodeError:
+        parsed = {}
+    return dotted, parsed["value"] if set(parsed) == {"value"} else raw
 
 
 def parse_context(text: str) -> list[tuple[str, int]]:
@@ -223,27 +254,37 @@ def config_path(given: str) -> Path:
     return path
 
 
-def _read_toml(path: str) -> dict:
+def _toml_parser(user: str):
     if tomllib is None:
-        raise UserError(f"reading {path} needs a TOML parser: use Python 3.11 or newer, or pip install tomli")
+        raise UserError(f"{user} needs a TOML parser: use Python 3.11 or newer, or pip install tomli")
+    return tomllib
+
+
+def _read_toml(path: str) -> dict:
+    parser = _toml_parser(f"reading {path}")
+    text = read_utf8(path, "config file", f"check the path, name a shipped config ({', '.join(shipped_configs())}), "
+                                          "or leave the config out to use the defaults")
+    try:
+        return parser.loads(text)
+    except parser.TOMLDecodeError as e:
+        raise UserError(f"{path} is not valid TOML ({e}): fix the syntax there") from None
+
+
+def read_utf8(path: str, what: str, if_missing: str) -> str:
+    """The text of the UTF-8 file at `path` (a `what`, as errors call it); `if_missing` is the
+    fix an error names when there is no such file."""
     try:
         data = Path(path).read_bytes()
     except FileNotFoundError:
-        raise UserError(f"config file {path} does not exist: check the path, name a shipped config "
-                        f"({', '.join(shipped_configs())}), or leave the config out to use the defaults") from None
+        raise UserError(f"{what} {path} does not exist: {if_missing}") from None
     except IsADirectoryError:
-        raise UserError(f"config file {path} is a directory: pass the path of a .toml file") from None
+        raise UserError(f"{what} {path} is a directory: pass the path of a file") from None
     except OSError as e:
-        raise UserError(f"config file {path} cannot be read ({e.strerror}): check its permissions") from None
+        raise UserError(f"{what} {path} cannot be read ({e.strerror}): check its permissions") from None
     try:
-        text = data.decode("utf-8")
+        return data.decode("utf-8")
     except UnicodeDecodeError as e:
-        raise UserError(f"config file {path} is not UTF-8 (bad byte at offset {e.start}): "
-                        "save it as UTF-8") from None
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        raise UserError(f"{path} is not valid TOML ({e}): fix the syntax there") from None
+        raise UserError(f"{what} {path} is not UTF-8 (bad byte at offset {e.start}): save it as UTF-8") from None
 
 
 def _validated(source: str, values: dict) -> dict:
@@ -275,7 +316,8 @@ _TYPE_NAMES = {int: "an integer", float: "a finite number", str: "a string", lis
 
 def _checked(source: str, section: str, key: str, value, setting: Setting):
     where = f"{source}: '{key}' in [{section}]"
-    example = f"for example {key} = {_toml(setting.default)}"
+    example = (f"for example {SET_OPTION} {section}.{key}={_toml(setting.default)}" if source.startswith(SET_OPTION)
+               else f"for example {key} = {_toml(setting.default)}")
     if not _has_type(value, setting.type):
         raise UserError(f"{where} must be {_TYPE_NAMES[setting.type]}, not {_toml(value)}; {example}")
     if setting.type is float:

@@ -205,3 +205,93 @@ def test_prime_with_unknown_characters_lists_them(trained):
     folder, _, _ = trained
     out = pyjlchar("sample", "--checkpoint", folder / "ck" / "tiny", "--prime", "Zebra✓")
     assert_clean_failure(out, '"✓"', '"Z"')
+
+
+def test_flags_and_set_reach_the_run(tmp_path):
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text(CORPUS_TEXT)
+    out = pyjlchar("train", "--config", write_config(tmp_path, corpus), "--name", "flagged", "--hidden", 12,
+                   "--layers", 2, "--embed", 6, "--dropout", 0.1, "--optimizer", "sgd", "--learning-rate", 0.05,
+                   "--set", "model.cell=fused", "--set", "train.grad_clip=5", "--set", "train.seed=3",
+                   "--seed", 4)
+    assert out.returncode == 0, out.stderr
+    meta = json.loads((tmp_path / "ck" / "flagged-meta.json").read_text())
+    assert {k: meta["model"][k] for k in ("layers", "hidden", "embed", "dropout")} == {
+        "layers": 2, "hidden": 12, "embed": 6, "dropout": pytest.approx(0.1)}
+    assert meta["history"][0]["cell"] == "fused"
+    train = meta["train"]
+    assert (train["optimizer"], train["learning_rate"], train["grad_clip"]) == ("sgd", pytest.approx(0.05), 5.0)
+    assert train["seed"] == 4   # a flag wins over --set
+
+
+@pytest.mark.parametrize("args, phrases", [
+    (["--learning-rate", -1], ["command line: 'learning_rate' in [train] must be a positive number, not -1.0"]),
+    (["--hidden", 0], ["'hidden' in [model] must be a positive integer"]),
+    (["--name", "a b"], ["'name' in [model] must be made of letters"]),
+    (["--set", "train.epoch=3"], ["--set train.epoch=3: unknown key 'epoch' in [train] (did you mean 'epochs'?)"]),
+    (["--set", "train.learning_rate=fast"], ["'learning_rate' in [train] must be a finite number, not \"fast\"",
+                                             "for example --set train.learning_rate=0.01"]),
+    (["--set", "epochs=3"], ["--set epochs=3 is not SECTION.KEY=VALUE: write it as --set train.epochs=3"]),
+])
+def test_bad_flags_are_one_sentence(tmp_path, args, phrases):
+    out = pyjlchar("train", "--checkpoint-dir", tmp_path / "ck", *args)
+    assert_clean_failure(out, *phrases)
+    assert "\n" not in out.stderr.strip()
+    assert not (tmp_path / "ck").exists()
+
+
+def test_train_help_teaches_set():
+    text = " ".join(pyjlchar("train", "--help").stdout.split())   # as one line, however click wraps it
+    assert "--set train.learning_rate=0.002" in text and "--set model.cell=fused" in text
+
+
+def sample_args(folder, *args):
+    return ("sample", "--checkpoint", folder / "ck" / "tiny", "--seed", 7, "--length", 40, "--num-samples", 1, *args)
+
+
+def test_top_p_one_is_sampling_as_before_and_a_tiny_one_is_greedy(trained):
+    folder, _, _ = trained
+    plain = pyjlchar(*sample_args(folder, "--prime", "First"))
+    assert plain.returncode == 0, plain.stderr
+    assert pyjlchar(*sample_args(folder, "--prime", "First", "--top-p", 1)).stdout == plain.stdout
+    nucleus = pyjlchar(*sample_args(folder, "--prime", "First", "--top-p", 1e-6))
+    assert nucleus.stdout == pyjlchar(*sample_args(folder, "--prime", "First", "--temperature", 0)).stdout
+    assert pyjlchar(*sample_args(folder, "--prime", "First", "--set", "sample.top_p=1e-6")).stdout == nucleus.stdout
+
+
+@pytest.mark.parametrize("top_p", [0, 1.5, -0.1])
+def test_top_p_out_of_range(trained, top_p):
+    folder, _, _ = trained
+    assert_clean_failure(pyjlchar(*sample_args(folder, "--top-p", top_p)),
+                         "'top_p' in [sample] must be a number above 0 and at most 1")
+
+
+def test_prime_from_a_file_or_stdin(trained, tmp_path):
+    folder, _, _ = trained
+    prime = "First Citizen:\nSpeak"
+    (tmp_path / "prime.txt").write_text(prime)
+    given = pyjlchar(*sample_args(folder, "--prime", prime))
+    from_file = pyjlchar(*sample_args(folder, "--prime-file", tmp_path / "prime.txt"))
+    from_stdin = subprocess.run([sys.executable, "-m", "pyjlchar", *map(str, sample_args(folder, "--prime", "-"))],
+                                input=prime, capture_output=True, text=True, timeout=600)
+    assert given.returncode == 0, given.stderr
+    assert given.stdout.startswith(prime)
+    assert from_file.stdout == from_stdin.stdout == given.stdout
+
+
+def test_bad_prime_file_or_stdin_is_one_sentence(trained, tmp_path):
+    folder, _, _ = trained
+    (tmp_path / "empty.txt").write_text("")
+    (tmp_path / "latin1.txt").write_bytes("Fïrst".encode("latin-1"))
+    (tmp_path / "ok.txt").write_text("First")
+    for args, phrase in ((["--prime-file", tmp_path / "none.txt"], "prime file"),
+                         (["--prime-file", tmp_path / "empty.txt"], "is empty"),
+                         (["--prime-file", tmp_path / "latin1.txt"], "is not UTF-8 (bad byte at offset 1)"),
+                         (["--prime-file", tmp_path], "is a directory"),
+                         (["--prime-file", tmp_path / "ok.txt", "--prime", "First"], "keep one of them")):
+        assert_clean_failure(pyjlchar(*sample_args(folder, *args)), phrase)
+    for data, phrase in ((b"", "the prime text on stdin is empty"), (b"\xff", "on stdin is not UTF-8")):
+        out = subprocess.run([sys.executable, "-m", "pyjlchar", *map(str, sample_args(folder, "--prime", "-"))],
+                             input=data, capture_output=True, timeout=600)
+        assert_clean_failure(subprocess.CompletedProcess(out.args, out.returncode, out.stdout.decode(),
+                                                         out.stderr.decode()), phrase)

@@ -190,3 +190,61 @@ def test_a_shipped_config_by_name(tmp_path, monkeypatch):
     assert load_config("shakespeare") == load_config(str(SHIPPED))
     with pytest.raises(UserError, match="name a shipped config \\(quick, shakespeare\\)"):
         load_config("no-such-config")
+
+
+def set_error(*assignments) -> str:
+    return user_error(None, {}, list(assignments))
+
+
+@pytest.mark.parametrize("assignment, section, key, value", [
+    ("train.learning_rate=0.002", "train", "learning_rate", 0.002),
+    ("train.epochs=3", "train", "epochs", 3),
+    ("model.cell=fused", "model", "cell", "fused"),        # a bare word is a string
+    ('model.cell="fused"', "model", "cell", "fused"),      # and so is a TOML string
+    ("data.corpus=texts/a.txt", "data", "corpus", "texts/a.txt"),
+    ('data.corpus=["a.txt", "b/"]', "data", "corpus", ["a.txt", "b/"]),
+    ("sample.prime=ROMEO: ", "sample", "prime", "ROMEO: "),   # kept as typed, spaces too
+    ("sample.top_p=1", "sample", "top_p", 1.0),
+    ("train.grad_clip = 5", "train", "grad_clip", 5.0),
+])
+def test_set_reaches_the_settings(assignment, section, key, value):
+    config = load_config(None, {}, [assignment])
+    assert config[section][key] == value and type(config[section][key]) is type(value)
+
+
+def test_set_goes_over_the_file_and_flags_over_set(tmp_path):
+    path = write_toml(tmp_path, "[train]\nepochs = 3\nseed = 1\n")
+    config = load_config(path, {"train.epochs": 5, "train.seed": None}, ["train.epochs=4", "train.seed=2"])
+    assert config["train"]["epochs"] == 5 and config["train"]["seed"] == 2
+    assert load_config(None, {}, ["train.seed=2", "train.seed=3"])["train"]["seed"] == 3  # the last one wins
+
+
+@pytest.mark.parametrize("section, key, value", BAD_VALUES)
+def test_bad_set_value_is_checked_like_a_file_value(section, key, value):
+    written = json.dumps(value)   # as TOML would write it
+    message = set_error(f"{section}.{key}={written}")
+    assert message.startswith(f"--set {section}.{key}={written}: '{key}' in [{section}] must be ")
+    assert f"for example --set {section}.{key}=" in message
+
+
+def test_set_of_an_unknown_key_or_section_suggests_the_known_one():
+    assert set_error("train.epoch=3").startswith(
+        "--set train.epoch=3: unknown key 'epoch' in [train] (did you mean 'epochs'?); known keys: ")
+    assert "unknown section [trian] (did you mean [train]?)" in set_error("trian.epochs=3")
+
+
+@pytest.mark.parametrize("assignment, fix", [
+    ("epochs=3", "--set train.epochs=3"),
+    ("train.epochs", "--set train.epochs=VALUE"),
+    ("colour=red", "--set SECTION.KEY=VALUE, e.g. --set train.learning_rate=0.002"),
+    ("=3", "--set SECTION.KEY=VALUE, e.g. "),
+    ("train.=3", "--set SECTION.KEY=VALUE, e.g. "),
+])
+def test_malformed_set_shows_the_form(assignment, fix):
+    assert set_error(assignment).startswith(f"--set {assignment} is not SECTION.KEY=VALUE: write it as {fix}")
+
+
+def test_top_p_is_above_zero_and_at_most_one():
+    assert load_config(None, {"sample.top_p": 0.9})["sample"]["top_p"] == 0.9
+    for bad in (0, -0.5, 1.01):
+        assert "'top_p' in [sample] must be a number above 0 and at most 1" in user_error(None, {"sample.top_p": bad})

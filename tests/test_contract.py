@@ -61,6 +61,21 @@ def test_command_options_take_their_defaults_from_config(command, option, expect
     assert option_default(command, option) == expected
 
 
+def test_train_and_sample_flags_name_settings_and_offer_their_choices():
+    # A flag has no default of its own (None: not given), and offers the setting's choices.
+    for command, required, section_of in (
+            (cli.train, [], {"model": ("name", "layers", "hidden", "embed", "dropout", "cell"),
+                             "train": ("optimizer", "learning_rate", "kvstore", "gradient_compression")}),
+            (cli.sample, ["--checkpoint", "run/ptb"], {"sample": tuple(DEFAULTS["sample"])})):
+        given = command.make_context(command.name, required).params
+        for section, keys in section_of.items():
+            for key in keys:
+                option = next(p for p in command.params if p.name == key)
+                assert given[key] is None, (command.name, key)
+                if config.SETTINGS[section][key].choices:
+                    assert tuple(option.type.choices) == config.SETTINGS[section][key].choices, key
+
+
 def imports_of(path: Path) -> set:
     """The pyjlchar modules `path` imports, at the top or inside functions."""
     found = set()

@@ -66,14 +66,14 @@ function train(; corpus_files, corpus_cache, corpus, train_ratio, name, layers, 
 end
 
 """
-    sample(; checkpoint, length, temperature, top_k, prime, num_samples, seed, context, cell)
+    sample(; checkpoint, length, temperature, top_k, top_p, prime, num_samples, seed, context, cell)
         -> Vector{String}
 
 `pyjlchar sample`: `checkpoint` is a .params file or a run's prefix (its best epoch).
 """
-sample(; checkpoint, length, temperature, top_k, prime, num_samples, seed, context, cell) =
+sample(; checkpoint, length, temperature, top_k, top_p, prime, num_samples, seed, context, cell) =
     PyJLChar.sample_text(PyJLChar.checkpoint_file(checkpoint); length = length, temperature = temperature,
-                         top_k = top_k, prime = prime, seed = seed, num_samples = num_samples,
+                         top_k = top_k, top_p = top_p, prime = prime, seed = seed, num_samples = num_samples,
                          context = device(context), cell = as_cell(cell), hooks = BRIDGE_HOOKS)
 
 """

@@ -81,7 +81,7 @@ function bench_sample(spec::ModelSpec; streams::Integer, seconds::Real, init_sca
     mx.srand(1)
     predictor = StatefulPredictor(spec, initial_params(spec, mx.UniformInitializer(init_scale)), 1, streams)
     rng = MersenneTwister(1)
-    draw(n) = draw_chars(predictor, Int32[0], n, streams, rng, 1.0, 0, Int32(spec.n_class - 1), hooks)
+    draw(n) = draw_chars(predictor, Int32[0], n, streams, rng, 1.0, 0, 1.0, Int32(spec.n_class - 1), hooks)
     draw(20)   # warm-up: compilation and first allocations
     n_chars, started = 0, time()
     while time() - started < seconds

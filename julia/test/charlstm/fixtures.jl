@@ -13,7 +13,7 @@ test_settings(; corpus = "test", train_ratio = 0.9, seq_len = 4, batch_size = 2,
 
 "`PyJLChar.sample_text` with the tests' defaults for what `kwargs` leaves out."
 sample_from(path; kwargs...) =
-    PyJLChar.sample_text(path; merge((length = 100, temperature = 1.0, top_k = 0, prime = "a", seed = nothing,
+    PyJLChar.sample_text(path; merge((length = 100, temperature = 1.0, top_k = 0, top_p = 1.0, prime = "a", seed = nothing,
                                       num_samples = 1), kwargs)...)
 
 const FIXTURE_TEXT = "hello world\nthe quick brown fox jumps over the lazy dog\n"

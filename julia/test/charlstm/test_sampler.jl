@@ -36,12 +36,46 @@ import Random
     @testset "draw_class: temperature, top_k, never the unknown class" begin
         rng = Random.MersenneTwister(0)
         probs = Float32[0.1, 0.3, 0.2, 0.4]   # the last class is the unknown one
-        @test PyJLChar.draw_class(rng, probs, 3, 0.0, 0) == 1
-        draws = [PyJLChar.draw_class(rng, probs, 3, 1.0, 2) for _ in 1:2000]
+        @test PyJLChar.draw_class(rng, probs, 3, 0.0, 0, 1.0) == 1
+        draws = [PyJLChar.draw_class(rng, probs, 3, 1.0, 2, 1.0) for _ in 1:2000]
         @test Set(draws) == Set(Int32[1, 2])
         @test 0.5 < count(==(1), draws) / 2000 < 0.7   # 0.3 / (0.3 + 0.2)
-        @test Set(PyJLChar.draw_class(rng, probs, 3, 1.0, 0) for _ in 1:500) == Set(Int32[0, 1, 2])
-        @test all(PyJLChar.draw_class(rng, probs, 3, 0.05, 0) == 1 for _ in 1:200)
+        @test Set(PyJLChar.draw_class(rng, probs, 3, 1.0, 0, 1.0) for _ in 1:500) == Set(Int32[0, 1, 2])
+        @test all(PyJLChar.draw_class(rng, probs, 3, 0.05, 0, 1.0) == 1 for _ in 1:200)
+    end
+
+    @testset "draw_class: top_p 1 draws what the sampler drew before top_p existed" begin
+        # Recorded with the draw_class that had no top_p: the same seed must keep its text.
+        rng = Random.MersenneTwister(11)
+        probs = Float32[0.05, 0.25, 0.1, 0.3, 0.2, 0.1]
+        @test [PyJLChar.draw_class(rng, probs, 5, 1.0, 0, 1.0) for _ in 1:24] ==
+              Int32[2, 3, 4, 3, 2, 2, 3, 3, 4, 1, 1, 3, 1, 0, 1, 3, 1, 4, 4, 1, 1, 2, 3, 4]
+        @test [PyJLChar.draw_class(rng, probs, 5, 0.7, 3, 1.0) for _ in 1:12] ==
+              Int32[4, 3, 3, 4, 4, 3, 3, 3, 3, 4, 3, 4]
+    end
+
+    @testset "draw_class: top_p keeps the likeliest classes up to that mass, after top_k" begin
+        rng = Random.MersenneTwister(0)
+        probs = Float32[0.1, 0.4, 0.2, 0.3, 0.0]   # the last class is the unknown one
+        draws(k, p; T = 1.0, n = 2000) = [PyJLChar.draw_class(rng, probs, 4, T, k, p) for _ in 1:n]
+        @test Set(draws(0, 0.35)) == Set(Int32[1])           # 0.4 alone reaches 0.35
+        @test Set(draws(0, 0.5)) == Set(Int32[1, 3])         # 0.4 + 0.3 is the smallest set past 0.5
+        d = draws(0, 0.65)
+        @test Set(d) == Set(Int32[1, 3])
+        @test 0.5 < count(==(1), d) / 2000 < 0.64            # renormalised: 0.4 / 0.7
+        @test Set(draws(0, 0.95)) == Set(Int32[0, 1, 2, 3])
+        @test Set(draws(0, 0.01; n = 200)) == Set(Int32[1])  # always at least the likeliest
+        # top_k first: of 0.4 and 0.3, renormalised to 4/7 and 3/7, 0.5 needs only the first
+        @test Set(draws(2, 0.5)) == Set(Int32[1])
+        @test Set(draws(0, 0.75)) == Set(Int32[1, 2, 3])
+        @test Set(draws(3, 0.75)) == Set(Int32[1, 3])         # 0.4 + 0.3 is 7/9 of the top 3
+        # on the sharpened distribution: at T = 0.5, 0.4² / (0.01 + 0.16 + 0.04 + 0.09) > 0.5
+        @test Set(draws(0, 0.5; T = 0.5)) == Set(Int32[1])
+    end
+
+    @testset "top_p 1 leaves sample_text's texts as they were; lower keeps them likelier" begin
+        @test sample(seed = 4, top_p = 1.0, num_samples = 2) == sample(seed = 4, num_samples = 2)
+        @test sample(top_p = 1e-6, seed = 9) == sample(temperature = 0)
     end
 
     @testset "user errors" begin
@@ -53,6 +87,8 @@ import Random
         @test_throws ArgumentError sample(temperature = -1)
         @test_throws ArgumentError sample(num_samples = 0)
         @test_throws ArgumentError sample(length = 0)
+        @test_throws ArgumentError sample(top_p = 0)
+        @test_throws ArgumentError sample(top_p = 1.5)
         mx.has_feature("CUDA") ||
             @test occursin("CUDA", user_error(() -> PyJLChar.Commands.device(["gpu", 0])))
     end
