@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from pathlib import Path
 
 import click
 
@@ -79,8 +80,10 @@ def launch(workers, servers, hosts_file, port, command):
     if command[0] != "train":
         raise UserError(f"`pyjlchar launch` runs training jobs, not `{command[0]}`: "
                         "pyjlchar launch -n 2 -s 1 -- train --config FILE --kvstore dist_sync")
+    # The training settings, checked before any process starts; their run is what a failure names.
+    settings = _train_settings(**train.make_context("train", list(command[1:])).params)
     job.run(list(command), workers, servers, log=lambda line: click.echo(line, err=True), hosts_file=hosts_file,
-            port=port)
+            port=port, run_prefix=Path(settings["train"]["checkpoint_dir"]) / settings["model"]["name"])
 
 
 @cli.command()
@@ -189,13 +192,9 @@ def train(config_path, context, epochs, batch_size, seq_len, corpus, checkpoint_
     from . import charlstm
     from .progress import Reporter
 
-    flags = {"train.context": context, "train.epochs": epochs, "train.batch_size": batch_size,
-             "train.seq_len": seq_len, "data.corpus": _one_or_list(corpus), "train.checkpoint_dir": checkpoint_dir,
-             "train.seed": seed, "model.name": name, "model.layers": layers, "model.hidden": hidden,
-             "model.embed": embed, "model.dropout": dropout, "model.cell": cell, "train.optimizer": optimizer,
-             "train.learning_rate": learning_rate, "train.kvstore": kvstore,
-             "train.gradient_compression": gradient_compression}
-    settings = _config_and_flags(config_path, flags, assignments)
+    settings = _train_settings(config_path, context, epochs, batch_size, seq_len, corpus, checkpoint_dir, seed, name,
+                               layers, hidden, embed, dropout, cell, optimizer, learning_rate, kvstore,
+                               gradient_compression, assignments)
     if charlstm.job_role() in ("scheduler", "server"):  # a node of a parameter-server job: no training
         julia.run(charlstm.ps_node(settings))
         return
@@ -220,6 +219,19 @@ def train(config_path, context, epochs, batch_size, seq_len, corpus, checkpoint_
         sys.exit(e.exit_code)
     finally:
         reporter.close()
+
+
+def _train_settings(config_path, context, epochs, batch_size, seq_len, corpus, checkpoint_dir, seed, name, layers,
+                    hidden, embed, dropout, cell, optimizer, learning_rate, kvstore, gradient_compression,
+                    assignments, **_) -> dict:
+    """The settings `train`'s options give (the others are ignored)."""
+    flags = {"train.context": context, "train.epochs": epochs, "train.batch_size": batch_size,
+             "train.seq_len": seq_len, "data.corpus": _one_or_list(corpus), "train.checkpoint_dir": checkpoint_dir,
+             "train.seed": seed, "model.name": name, "model.layers": layers, "model.hidden": hidden,
+             "model.embed": embed, "model.dropout": dropout, "model.cell": cell, "train.optimizer": optimizer,
+             "train.learning_rate": learning_rate, "train.kvstore": kvstore,
+             "train.gradient_compression": gradient_compression}
+    return _config_and_flags(config_path, flags, assignments)
 
 
 @cli.command()

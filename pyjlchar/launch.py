@@ -10,6 +10,7 @@ period is killed.
 """
 from __future__ import annotations
 
+import glob
 import ipaddress
 import os
 import shlex
@@ -140,9 +141,11 @@ def ssh_command(host: str, variables: dict, args: list[str]) -> list[str]:
                           sys.executable, "-m", "pyjlchar", *args])
     remote = f"stty -echo -onlcr 2>/dev/null; cd {shlex.quote(os.getcwd())} && exec {command}"
     # BatchMode: a host that asks for a password fails at once instead of prompting in several
-    # processes at a time; LogLevel=ERROR drops -tt's "Connection to HOST closed."
+    # processes at a time; LogLevel=ERROR drops -tt's "Connection to HOST closed." A host that
+    # stops answering (frozen, cut off) ends its client within about 6 s (ServerAlive*), so the
+    # job is stopped as for a failed node: ps-lite alone would wait for it forever.
     return [*shlex.split(os.environ.get("PYJLCHAR_SSH") or "ssh"), "-tt", "-o", "BatchMode=yes",
-            "-o", "LogLevel=ERROR", host, remote]
+            "-o", "LogLevel=ERROR", "-o", "ServerAliveInterval=2", "-o", "ServerAliveCountMax=3", host, remote]
 
 
 def start(args: list[str], workers: int, servers: int, port: int, hosts: list[str] | None = None,
@@ -170,11 +173,18 @@ def start(args: list[str], workers: int, servers: int, port: int, hosts: list[st
     return nodes
 
 
+def last_checkpoint(run: Path) -> Path | None:
+    """The newest checkpoint file of the run with prefix `run` (an epoch's or a mid-epoch one)."""
+    files = list(run.parent.glob(f"{glob.escape(run.name)}-[0-9][0-9][0-9][0-9]*.params"))
+    return max(files, key=lambda f: f.stat().st_mtime, default=None)
+
+
 def run(args: list[str], workers: int, servers: int, log: Callable[[str], None], hosts_file: str | None = None,
-        port: int | None = None) -> None:
-    """Runs the job until every process has ended: a UserError naming the node when one failed,
-    errors.Interrupted when the job was stopped by a signal. `hosts_file`: over ssh on its hosts;
-    `port`: the scheduler's (default a free one on loopback, SSH_PORT over ssh)."""
+        port: int | None = None, run_prefix: Path | None = None) -> None:
+    """Runs the job until every process has ended: a UserError naming the node when one failed
+    (and the newest checkpoint of the run it trains, whose prefix is `run_prefix`), errors.Interrupted when
+    the job was stopped by a signal. `hosts_file`: over ssh on its hosts; `port`: the
+    scheduler's (default a free one on loopback, SSH_PORT over ssh)."""
     if workers < 1 or servers < 1:
         raise UserError("a parameter-server job needs at least one worker and one server: use -n 1 -s 1 or more")
     if hosts_file is None:
@@ -215,9 +225,11 @@ def run(args: list[str], workers: int, servers: int, log: Callable[[str], None],
                 for node in nodes:
                     node.kill()
                 first = failed[0]
+                saved = last_checkpoint(run_prefix) if run_prefix is not None else None
+                resume = (f"its last checkpoint is {saved}: the same command with --resume continues from there"
+                          if saved else "it saved no checkpoint yet: run the same command again")
                 raise UserError(f"{first.name} failed (exit code {first.proc.returncode}), so the whole job was "
-                                "stopped: see its messages above; the run's last checkpoint resumes it with "
-                                "`--resume`")
+                                f"stopped (see its messages above); {resume}")
             if all(n.proc.poll() is not None for n in nodes):
                 break
             if stopping_since and time.monotonic() - stopping_since > kill_after:

@@ -150,7 +150,7 @@ def test_a_killed_worker_stops_the_whole_job_with_one_sentence(tmp_path):
     for line in job.stderr:
         if line.startswith("launch:"):
             port = int(line.rsplit(":", 1)[1])
-        if line.startswith("Speed:"):
+        if line.startswith("Saved checkpoint to"):   # the first epoch's
             break
     workers = [pid for pid in job_processes(port) if role_of(pid) == "worker"]
     os.kill(workers[-1], 9)
@@ -158,7 +158,9 @@ def test_a_killed_worker_stops_the_whole_job_with_one_sentence(tmp_path):
     rest = job.stderr.read()
     assert job.wait(timeout=60) == 1
     assert time.monotonic() - killed < 15
-    assert "failed (exit code -9), so the whole job was stopped" in rest and "--resume" in rest, rest
+    assert "worker 1 failed (exit code -9), so the whole job was stopped" in rest, rest
+    # The newest checkpoint, the first epoch's or one of the epoch in progress that worker 0 saved.
+    assert f"its last checkpoint is {tmp_path / 'ck' / 'tiny-'}" in rest and "with --resume continues" in rest, rest
     assert "Traceback" not in rest
     time.sleep(1)
     assert job_processes(port) == []   # no process of the job is left
