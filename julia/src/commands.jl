@@ -8,7 +8,7 @@ cells) and where the bridge's hooks (progress events, Ctrl-C) are handed to the 
 module Commands
 
 using ..PyJLChar
-using ..PyJLChar: ModelSpec, TrainSettings, Hooks, UserError, mx
+using ..PyJLChar: ModelSpec, TrainSettings, RunPolicy, Hooks, UserError, mx
 import ..Bridge
 
 const BRIDGE_HOOKS = Hooks(progress = Bridge.emit, poll = Bridge.poll)
