@@ -137,7 +137,8 @@ def comm_job(work: Path, cell: str, workers: int, servers: int, n_class: int, ar
             command = [sys.executable, "-m", "pyjlchar.julia", str(NODE), str(out or os.devnull), *map(str, node_args)]
             files.append(open(logs[name], "w"))
             nodes.append(launch.Node(name, role, subprocess.Popen(
-                command, env=launch.job_environment(role, port, workers, servers), stdout=subprocess.DEVNULL,
+                command, env={**os.environ, **launch.job_variables(role, "127.0.0.1", port, workers, servers),
+                              "DMLC_INTERFACE": "lo"}, stdout=subprocess.DEVNULL,
                 stderr=files[-1])))
         deadline = time.monotonic() + JOB_TIMEOUT_S
         while any(n.proc.poll() is None for n in nodes):
@@ -149,8 +150,8 @@ def comm_job(work: Path, cell: str, workers: int, servers: int, n_class: int, ar
                                    f"{what}\n{err}")
             time.sleep(0.2)
     finally:
-        launch.stop(nodes)
         for node in nodes:
+            node.kill()
             node.proc.wait()
         for f in files:
             f.close()
