@@ -82,8 +82,19 @@ def launch(workers, servers, hosts_file, port, command):
                         "pyjlchar launch -n 2 -s 1 -- train --config FILE --kvstore dist_sync")
     # The training settings, checked before any process starts; their run is what a failure names.
     settings = _train_settings(**train.make_context("train", list(command[1:])).params)
-    job.run(list(command), workers, servers, log=lambda line: click.echo(line, err=True), hosts_file=hosts_file,
-            port=port, run_prefix=Path(settings["train"]["checkpoint_dir"]) / settings["model"]["name"])
+    run_prefix = Path(settings["train"]["checkpoint_dir"]) / settings["model"]["name"]
+    try:
+        job.run(list(command), workers, servers, log=lambda line: click.echo(line, err=True), hosts_file=hosts_file,
+                port=port, run_prefix=run_prefix)
+    except Interrupted as e:
+        saved = job.last_checkpoint(run_prefix)
+        if saved is None:
+            click.echo(f"{e.what} before the job saved a checkpoint: there is nothing to resume", err=True)
+        else:
+            again = ["pyjlchar", *sys.argv[1:]] + ([] if "--resume" in command else ["--resume"])
+            click.echo(f"{e.what}; the job's newest checkpoint is {saved}. Resume with:\n  " + " ".join(again),
+                       err=True)
+        sys.exit(e.exit_code)
 
 
 @cli.command()

@@ -7,7 +7,7 @@ an array table, calls a Julia function, and hands back a JSON reply and an array
   is a Julia array of size (b, a), MXNet.jl's convention. Arrays Julia returns are kept alive
   here until Python lists their ids in a later request's "free";
 - progress events go to Python through a callback whose return value asks Julia to stop
-  (Ctrl-C), which `emit` turns into an `InterruptException` so `finally` blocks run;
+  (Ctrl-C), which `poll` turns into an `InterruptException` so `finally` blocks run;
 - every exception becomes a reply carrying its type, message and backtrace.
 """
 module Bridge
@@ -35,7 +35,8 @@ const DTYPES = (Float32, Float64, Int32, Int64, UInt8)
 const NumArray = Array{<:Union{DTYPES...}}
 
 const CALLBACK = Ref{Ptr{Cvoid}}(C_NULL)
-const STOPPING = Ref(false)             # Python's stop request was raised in this call
+const REQUESTED = Ref(false)            # Python asked this call to stop
+const STOPPING = Ref(false)             # and `poll` raised it
 const KEPT = Dict{Int64,Any}()          # arrays returned to Python, by id
 const NEXT_ID = Ref{Int64}(0)
 const LAST_REPLY = Ref{Vector{UInt8}}(UInt8[])
@@ -44,19 +45,15 @@ const LAST_ARRAYS = Ref{Vector{ArrayDesc}}(ArrayDesc[])
 """
     emit(event; fields...)
 
-Sends a progress event to Python. Throws `InterruptException` when Python asks to stop
-(the user pressed Ctrl-C). Without Python (plain Julia) events are dropped. Log lines are
-not events to emit by hand: use `@info`, which reaches Python through `EventLogger`.
+Sends a progress event to Python, and notes whether Python asks to stop (the user pressed
+Ctrl-C); `poll` acts on it. Without Python (plain Julia) events are dropped. Log lines are not
+events to emit by hand: use `@info`, which reaches Python through `EventLogger`.
 """
 function emit(event::AbstractString; fields...)
     CALLBACK[] == C_NULL && return nothing
     msg = json(Dict{String,Any}("event" => event, (string(k) => v for (k, v) in fields)...))
     stop = ccall(CALLBACK[], Cint, (Ptr{UInt8}, Int64), msg, sizeof(msg))
-    # Stop once: the clean-up that follows (saving a checkpoint) may emit events itself.
-    if stop != 0 && !STOPPING[]
-        STOPPING[] = true
-        throw(InterruptException())
-    end
+    REQUESTED[] |= stop != 0
     return nothing
 end
 
@@ -68,8 +65,20 @@ Logging.catch_exceptions(::EventLogger) = false  # let a Ctrl-C request (Interru
 Logging.handle_message(::EventLogger, level, message, args...; kwargs...) =
     emit("log"; level = lowercase(string(level)), message = string(message))
 
-"Lets Python stop the current call (Ctrl-C); cheap enough to call once a batch."
-poll() = emit("poll")
+"""
+Lets Python stop the current call (Ctrl-C) by throwing `InterruptException`; cheap enough to
+call once a batch. Work stops only here, at the points its code chose (a log line or a progress
+event never stops it: the workers of a job must all stop at the same step).
+"""
+function poll()
+    emit("poll")
+    # Stop once: the clean-up that follows (saving a checkpoint) may poll itself.
+    if REQUESTED[] && !STOPPING[]
+        STOPPING[] = true
+        throw(InterruptException())
+    end
+    return nothing
+end
 
 "Runs Julia code in Main and returns the value of its last expression."
 evaluate(code::AbstractString) = include_string(Main, code, "pyjlchar")
@@ -125,7 +134,7 @@ function entry(req::Ptr{UInt8}, req_len::Int64, arrays::Ptr{ArrayDesc}, n_arrays
     with_backtrace = true
     result = try
         CALLBACK[] = callback
-        STOPPING[] = false
+        REQUESTED[] = STOPPING[] = false
         request = parse_json(unsafe_string(req, req_len))
         with_backtrace = request["backtrace"]
         for id in request["free"]

@@ -5,8 +5,9 @@
     Hooks(; progress, poll)
 
 `progress(event; fields...)` reports how work goes (e.g. a batch done); `poll()` is called
-often enough to stop the work within a second: it stops it by throwing `InterruptException`,
-so `finally` blocks (saving a checkpoint) still run. Log lines go through Julia's logging.
+often enough to stop the work within a second, and only where stopping is safe: it stops it by
+throwing `InterruptException`, so `finally` blocks (saving a checkpoint) still run. Log lines
+go through Julia's logging.
 """
 struct Hooks
     progress::Function

@@ -80,6 +80,7 @@ function report_batch!(p::TrainingProgress, state, nll::NLL, hooks::Hooks)
     left = ((p.n_batch - p.batch) + (p.n_epoch - p.epoch) * p.n_batch) * p.chars_per_batch / max(rate, 1e-9)
     hooks.progress("progress"; epoch = p.epoch, n_epoch = p.n_epoch, batch = p.batch, n_batch = p.n_batch,
                    chars_per_s = rate, nll = p.train_nll, eta_s = left)
+    hooks.poll()
 end
 
 """
