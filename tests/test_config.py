@@ -188,7 +188,8 @@ def test_a_shipped_config_by_name(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)   # anywhere: the shipped configs come with the package
     assert load_config("quick")["model"]["name"] == "quick"
     assert load_config("shakespeare") == load_config(str(SHIPPED))
-    with pytest.raises(UserError, match="name a shipped config \\(quick, shakespeare\\)"):
+    assert load_config("shakespeare-tuned")["model"]["name"] == "tuned"
+    with pytest.raises(UserError, match="name a shipped config \\(quick, shakespeare-tuned, shakespeare\\)"):
         load_config("no-such-config")
 
 

@@ -11,6 +11,7 @@ shape (b, a) with the same memory, so Julia's x[i, j] is libmxnet's [j-1, i-1].
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -309,3 +310,31 @@ def test_lstm_symbol_written_by_apache_mxnet_loads_here(interop, mxnet_python, t
             assert theirs["outputs"][-4:] == ["ptb_l1_last_c_output", "ptb_l2_last_c_output",
                                               "ptb_l1_last_h_output", "ptb_l2_last_h_output"]
             assert any(node["op"] == "BlockGrad" for node in json.loads(theirs["json"])["nodes"])
+
+
+# ----- a run's checkpoints ---------------------------------------------------------------------
+
+MXNET_CHECK_CHECKPOINT = r'''
+import json, sys
+import mxnet as mx
+params, sym = mx.nd.load(sys.argv[1]), mx.sym.load(sys.argv[2])
+print(json.dumps({"params": sorted(params), "arguments": sym.list_arguments(),
+                  "finite": all(bool(mx.nd.contrib.isfinite(p).min().asscalar()) for p in params.values())}))
+'''
+
+
+def test_a_mid_epoch_checkpoint_loads_in_apache_mxnet(mxnet_python, tmp_path):
+    from test_charlstm_cli import CORPUS_TEXT, pyjlchar, write_config
+
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text(CORPUS_TEXT)
+    config = write_config(tmp_path, corpus, checkpoint_every=5)
+    out = pyjlchar("train", "--config", config)
+    assert out.returncode == 0, out.stderr
+    mid = tmp_path / "ck" / "tiny-0001-000005.params"
+    assert mid.exists(), sorted(p.name for p in (tmp_path / "ck").iterdir())
+    seen = json.loads(in_mxnet(MXNET_CHECK_CHECKPOINT, mid, tmp_path / "ck" / "tiny-symbol.json").stdout)
+    # Every learned argument of the graph is there, as arg:<name>, and nothing else.
+    inputs = re.compile(r"tiny_(data|label)_\d+|.*_init_[ch]")   # the unrolled graph's inputs
+    assert seen["params"] == sorted(f"arg:{a}" for a in seen["arguments"] if not inputs.fullmatch(a))
+    assert seen["finite"]
