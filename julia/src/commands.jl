@@ -76,12 +76,14 @@ end
 
 Loads `checkpoint` (a .params file or a run's prefix: its best checkpoint) to run as `cell`
 ("lstm" or "fused") on `context`, and keeps it: returns its "handle", the "checkpoint" file
-loaded, its "meta" (vocabulary, model, settings, history) and its "spec" as `cell` runs it.
+loaded, the run's "prefix", its "meta" (vocabulary, model, settings, history) and its "spec"
+as `cell` runs it.
 """
 function load_model(; checkpoint, context, cell)
     loaded = PyJLChar.TrainedModel(PyJLChar.checkpoint_file(checkpoint); cell = as_cell(cell),
                                    context = device(context))
-    return Dict{String,Any}("handle" => Bridge.keep(loaded), "checkpoint" => loaded.path, "meta" => loaded.meta,
+    return Dict{String,Any}("handle" => Bridge.keep(loaded), "checkpoint" => loaded.path,
+                            "prefix" => PyJLChar.checkpoint_prefix(loaded.path), "meta" => loaded.meta,
                             "spec" => PyJLChar.spec_dict(loaded.spec))
 end
 
