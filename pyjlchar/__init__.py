@@ -23,9 +23,22 @@ The Python API (the `pyjlchar` command runs the same functions):
     >>> model.sample(200, prime="KING:", seed=1)                            # doctest: +SKIP
 """
 from . import config
-from .api import History, Model, ProgressHandler, Run, TextStream, curves, graph, load, train
 from .errors import Interrupted, JuliaError, UserError
 
 __version__ = "0.1.0"
-__all__ = ["train", "load", "graph", "curves", "config", "Run", "Model", "TextStream", "History", "ProgressHandler",
-           "UserError", "Interrupted", "JuliaError"]
+_API = ("train", "load", "graph", "curves", "Run", "Model", "TextStream", "History", "ProgressHandler")
+__all__ = [*_API, "config", "UserError", "Interrupted", "JuliaError"]
+
+
+def __getattr__(name: str):
+    # The API (and with it the bridge) is imported on first use, so that `python -m
+    # pyjlchar.julia` does not find its own module imported by the package before it runs.
+    if name in _API:
+        from . import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'pyjlchar' has no attribute {name!r}")
+
+
+def __dir__() -> list:
+    return sorted({*globals(), *__all__})

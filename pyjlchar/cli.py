@@ -354,9 +354,11 @@ def evaluate(checkpoint, texts, streams, as_json, context, cell):
       pyjlchar eval --checkpoint checkpoints/ptb --text texts/ --streams 1 --json
     """
     from . import api
+    from .corpus import corpus_files
     from .progress import Reporter
 
     settings = _config_and_flags(None, {"train.context": context})
+    corpus_files(list(texts), "text")  # before the checkpoint loads: fail fast
     reporter = Reporter()
     try:
         result = api.load(checkpoint, cell=cell, context=settings["train"]["context"]).evaluate(

@@ -34,18 +34,18 @@ end
 """
     TextDraw(model, predictor; prime, temperature, top_k, top_p, seed, hooks=NO_HOOKS)
 
-Drawing text from `model` through `predictor` (one step, one column per stream, its states
-carried), each stream primed with `prime`: `draw!` draws the next characters, as many calls
-as wanted, going on where the last one stopped. The settings are `sample_text`'s.
+Drawing class ids through `predictor` (one step, one column per stream, its states carried),
+each stream primed with `prime` in `model`'s vocabulary: `draw!` draws the next ones, as many
+calls as wanted, going on where the last one stopped. The settings are `sample_text`'s.
 """
 mutable struct TextDraw
     predictor::StatefulPredictor
-    vocab::Vocabulary
     rng::MersenneTwister
     temperature::Float64
     top_k::Int
     top_p::Float64
-    input::Matrix{Int32}   # each stream's last character, the next step's input
+    unknown::Int32         # the class never drawn
+    input::Matrix{Int32}   # each stream's last class, the next step's input
 end
 
 function TextDraw(model::TrainedModel, predictor::StatefulPredictor; prime::AbstractString, temperature::Real,
@@ -65,7 +65,7 @@ function TextDraw(model::TrainedModel, predictor::StatefulPredictor; prime::Abst
         step % POLL_EVERY == 0 && hooks.poll()
     end
     rng = seed === nothing ? MersenneTwister() : MersenneTwister(seed)
-    return TextDraw(predictor, model.vocab, rng, Float64(temperature), Int(top_k), Float64(top_p),
+    return TextDraw(predictor, rng, Float64(temperature), Int(top_k), Float64(top_p), unknown_class(model.vocab),
                     fill(ids[end], 1, streams))
 end
 
@@ -78,12 +78,11 @@ sees each run of new rows as they are drawn, every POLL_EVERY steps.
 function draw!(d::TextDraw, n_chars::Int, hooks::Hooks = NO_HOOKS; on_drawn = (drawn, from, to) -> nothing)
     streams = batch_size(d.predictor)
     drawn = Matrix{Int32}(undef, n_chars, streams)
-    unknown = unknown_class(d.vocab)
     shown = 0
     for k in 1:n_chars
         probs = predict!(d.predictor, d.input)[1]
         for i in 1:streams
-            drawn[k, i] = draw_class(d.rng, view(probs, :, i), unknown, d.temperature, d.top_k, d.top_p)
+            drawn[k, i] = draw_class(d.rng, view(probs, :, i), d.unknown, d.temperature, d.top_k, d.top_p)
         end
         d.input = drawn[k:k, :]
         if k % POLL_EVERY == 0 || k == n_chars
@@ -95,18 +94,25 @@ function draw!(d::TextDraw, n_chars::Int, hooks::Hooks = NO_HOOKS; on_drawn = (d
     return drawn
 end
 
+"One stream of text: its drawing and the vocabulary that spells it."
+struct TextStream
+    draw::TextDraw
+    vocab::Vocabulary
+end
+
 """
-    open_stream(model; prime, temperature, top_k, top_p, seed, hooks=NO_HOOKS) -> TextDraw
+    open_stream(model; prime, temperature, top_k, top_p, seed, hooks=NO_HOOKS) -> TextStream
 
 One stream of text from `model`, with a predictor of its own (sampling from `model` in
 between does not disturb it): `next_text!` draws its next characters.
 """
 open_stream(model::TrainedModel; kwargs...) =
-    TextDraw(model, StatefulPredictor(model.spec, model.arg_params, 1, 1; context = model.context); kwargs...)
+    TextStream(TextDraw(model, StatefulPredictor(model.spec, model.arg_params, 1, 1; context = model.context);
+                        kwargs...), model.vocab)
 
-"The next `n_chars` characters of the single stream `draw`."
-next_text!(d::TextDraw, n_chars::Integer, hooks::Hooks = NO_HOOKS) =
-    decode(d.vocab, view(draw!(d, Int(n_chars), hooks), :, 1))
+"The next `n_chars` characters of `stream`."
+next_text!(stream::TextStream, n_chars::Integer, hooks::Hooks = NO_HOOKS) =
+    decode(stream.vocab, view(draw!(stream.draw, Int(n_chars), hooks), :, 1))
 
 """
     draw_class(rng, probs, unknown, temperature, top_k, top_p) -> Int32
