@@ -10,13 +10,14 @@ from __future__ import annotations
 import io
 import os
 import sys
-from pathlib import Path
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Callable, Literal, Sequence, Union
 
 from . import charlstm, julia
 from . import config as _config
 from .errors import Interrupted, UserError
+from .progress import Bars
 
 #: What a call reports while it works, one event (a dict) at a time: "log" (level, message),
 #: "progress" (training: epoch, n_epoch, batch, n_batch, nll, chars_per_s, eta_s), "task"
@@ -55,7 +56,7 @@ class History(list):
 class Run:
     """A training run that `train` finished.
 
-    - ``prefix``: the run's checkpoint prefix (``checkpoint_dir/name``), which `load` and `plot` take;
+    - ``prefix``: the run's checkpoint prefix (``checkpoint_dir/name``), which `load` and `curves` take;
     - ``best``: the ``.params`` file of its checkpoint with the best validation NLL (what the
       prefix stands for), None for a worker of a job that writes no files;
     - ``meta``: its meta file's content (vocabulary, model, settings, history);
@@ -103,7 +104,7 @@ def train(config: PathLike | dict | None = None, *, resume: bool = False, allow_
     'runs/a/quick'
     """
     checked = _config.load(config, **settings)
-    display = on_progress or _bars()
+    display = on_progress or Bars()
     try:
         result = julia.run(charlstm.train(checked, resume=resume, allow_new_text=allow_new_text), on_event=display)
     except Interrupted as e:
@@ -119,12 +120,6 @@ def train(config: PathLike | dict | None = None, *, resume: bool = False, allow_
             display.close()
     return Run(str(Path(checked["train"]["checkpoint_dir"]) / checked["model"]["name"]), result["meta"],
                result["best"])
-
-
-def _bars():
-    from .progress import Bars
-
-    return Bars()
 
 
 class Model:
@@ -210,7 +205,7 @@ class Model:
         else:
             paths = [path_or_paths] if isinstance(path_or_paths, (str, os.PathLike)) else list(path_or_paths)
             call = charlstm.evaluate(self._live(), [str(p) for p in paths], streams)
-        display = on_progress or _bars()
+        display = on_progress or Bars()
         try:
             return julia.run(call, on_event=display)
         finally:
