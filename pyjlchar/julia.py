@@ -10,13 +10,13 @@ The embedded starter uses pyjlchar's own system image when one is built for thes
 Either way, calls then go through one C entry point of the Julia side (julia/src/bridge.jl):
 a JSON request plus a table of array pointers in (protocol.py), a JSON reply plus a table of
 array pointers out, and a callback for progress events, which is also how Ctrl-C reaches a
-long Julia call.
+long Julia call. PYJLCHAR_EVENT_LOG=FILE appends each event to FILE as a JSON line with its
+wall-clock "time" (pyjlchar/coldstart.py times the first training batch by it).
 
 Julia 1.5 can only be entered from the thread that started it, so Julia starts on a thread of
 its own and runs every call there: any thread may call, one call at a time (a lock), and
 waits for it. Progress events are handed to the calling thread, whose handler answers before
-Julia goes on; a notebook's output thus lands in the cell that made the call. PYJLCHAR_EVENT_LOG=FILE appends each event to FILE as a JSON line with its
-wall-clock "time" (pyjlchar/coldstart.py times the first training batch by it).
+Julia goes on; a notebook's output thus lands in the cell that made the call.
 
 `python -m pyjlchar.julia [julia args...]` (the scripts/julia wrapper) runs Julia as a program
 with the same project, depot, libraries and image.

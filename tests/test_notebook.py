@@ -44,12 +44,14 @@ def test_the_quickstart_notebook_runs_and_shows_its_results(tmp_path):
 
     train = next(cell for first, cell in by_source.items() if first.startswith("run = pj.train("))
     assert "Saved checkpoint to" in text_of(train) and "Run(prefix=" in text_of(train)
-    bars = [o.data["text/plain"] for o in train.outputs if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
+    widget = "application/vnd.jupyter.widget-view+json"
+    bars = [o.data["text/plain"] for o in train.outputs if widget in o.get("data", {})]
     assert [bar.split(":")[0] for bar in bars if bar.startswith("epoch")] == ["epoch 1/3", "epoch 2/3", "epoch 3/3"]
     assert text_of(by_source["model = pj.load(run.prefix)"]).startswith("KING:")
     samples = text_of(by_source["for text in model.sample(40, prime=\"QUEEN:\", num_samples=3, seed=2):"])
     assert samples.count("'QUEEN:") == 3
-    assert len(text_of(by_source["# A stream draws characters as they are asked for, the model's state carried along."])) == 60
+    stream = next(cell for first, cell in by_source.items() if first.startswith("# A stream draws"))
+    assert len(text_of(stream)) == 60
     scores = by_source["scores = model.evaluate(text=\"KING:\\nWhat news, my lord?\\n\")"]
     assert "'nll'" in text_of(scores) and "'bits_per_char'" in text_of(scores)
     graph = next(cell for first, cell in by_source.items() if first.startswith("pj.graph("))

@@ -58,7 +58,8 @@ function main(requests_file::AbstractString)
     handle = "0"
     for line in lines
         expect, request = split(line, ' '; limit = 2)
-        request = replace(request, r"\"(model|stream|handles)\": (\[?)0\b" => SubstitutionString("\"\\1\": \\g<2>$handle"))
+        request = replace(request, r"\"(model|stream|handles)\": (\[?)0\b" =>
+                                   SubstitutionString("\"\\1\": \\g<2>$handle"))
         answer = replay(entry, callback, String(request))
         returned = match(r"\"handle\": (\d+)", answer)
         returned === nothing || (handle = returned[1])
