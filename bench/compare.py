@@ -66,7 +66,7 @@ from the softmax at temperature 1. Timing as pyjlchar's bench_sample (`sample_fo
 warm-up steps, then calls of 100 steps until --sample-seconds (5) have passed; chars/s counts
 the characters of all streams. Each framework as its users write a sampler:
 - pyjlchar: the bench_sample command, `pyjlchar sample`'s own path: the graph bound once for one
-  step of all streams, states carried in libmxnet, each stream's draw in Julia (draw_chars);
+  step of all streams, states carried in libmxnet, each stream's draw in Julia (TextDraw's draw!);
 - PyTorch: nn.Embedding -> nn.LSTM ((h, c) carried) -> nn.Linear -> softmax ->
   torch.multinomial, under torch.inference_mode(); by default nn.LSTM runs oneDNN's LSTM, which
   reorders its weights at every call, so the worker also times it with oneDNN off, a row of its

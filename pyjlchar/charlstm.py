@@ -102,24 +102,52 @@ def ps_node(settings: dict) -> Call:
     return Call("PyJLChar.Commands.ps_node", {"kvstore": settings["train"]["kvstore"]})
 
 
-def sample(checkpoint: str, settings: dict, seed: int | None, cell: str | None) -> Call:
-    """`pyjlchar sample` from a .params file or a run's prefix: returns the texts.
-    `cell` runs the checkpoint through that graph (None: the one that trained it)."""
+def load_model(checkpoint: str, settings: dict, cell: str) -> Call:
+    """A checkpoint (a .params file or a run's prefix: its best) loaded to run as `cell` on the
+    first device of train.context, and kept in Julia: returns its handle, file, meta and spec."""
     device = _devices(settings)[0]
-    return Call("PyJLChar.Commands.sample", {**settings["sample"], "checkpoint": str(checkpoint), "seed": seed,
-                                             "context": device, "cell": cell}, [device])
+    return Call("PyJLChar.Commands.load_model", {"checkpoint": str(checkpoint), "context": device, "cell": cell},
+                [device])
 
 
-def evaluate(checkpoint: str, texts: list[str], settings: dict, cell: str | None, streams: int | None) -> Call:
+def sample(model: int, settings: dict, seed: int | None) -> Call:
+    """`pyjlchar sample` from the loaded `model` (a handle), with the [sample] settings: returns the texts."""
+    return Call("PyJLChar.Commands.sample", {**settings["sample"], "model": model, "seed": seed})
+
+
+def open_stream(model: int, settings: dict, seed: int | None) -> Call:
+    """A text stream from the loaded `model`, primed with sample.prime (the [sample] settings but
+    length and num_samples): returns its handle."""
+    drawing = {key: settings["sample"][key] for key in ("prime", "temperature", "top_k", "top_p")}
+    return Call("PyJLChar.Commands.open_stream", {**drawing, "model": model, "seed": seed})
+
+
+def stream_next(stream: int, length: int) -> Call:
+    """The next `length` characters of a text stream (a handle)."""
+    return Call("PyJLChar.Commands.stream_next", {"stream": stream, "length": length})
+
+
+def free(handles: list[int]) -> Call:
+    """Lets Julia free loaded models and streams (their handles)."""
+    return Call("PyJLChar.Commands.free", {"handles": list(handles)})
+
+
+def evaluate(model: int, texts: list[str], streams: int | None) -> Call:
     """`pyjlchar eval`: returns the NLL, perplexity and counts of the text in `texts` (files,
-    folders or built-in corpora, read in order), scored as `streams` pieces side by side
-    (None: config.eval_streams for its size)."""
-    device = _devices(settings)[0]
+    folders or built-in corpora, read in order) with the loaded `model`, scored as `streams`
+    pieces side by side (None: config.eval_streams for its size)."""
     files = corpus.corpus_files(texts, "text")
     if streams is None:
         streams = config.eval_streams(sum(f.stat().st_size for f in files))
-    return Call("PyJLChar.Commands.evaluate", {"checkpoint": str(checkpoint), **_text_keywords(files, "text_files"),
-                                               "streams": streams, "context": device, "cell": cell}, [device])
+    return Call("PyJLChar.Commands.evaluate", {"model": model, **_text_keywords(files, "text_files"),
+                                               "streams": streams})
+
+
+def evaluate_text(model: int, text: str, streams: int | None) -> Call:
+    """`evaluate` of a text given as a string."""
+    if streams is None:
+        streams = config.eval_streams(len(text.encode("utf-8")))
+    return Call("PyJLChar.Commands.evaluate_text", {"model": model, "text": text, "streams": streams})
 
 
 def corpus_info(source: str | list[str], train_ratio: float) -> Call:

@@ -200,7 +200,7 @@ def train(config_path, context, epochs, batch_size, seq_len, corpus, checkpoint_
       pyjlchar train --config config/shakespeare.toml --epochs 2
       pyjlchar train --config quick --learning-rate 0.002 --set train.grad_clip=5 --set model.cell=fused
     """
-    from . import charlstm
+    from . import api, charlstm
     from .progress import Reporter
 
     settings = _train_settings(config_path, context, epochs, batch_size, seq_len, corpus, checkpoint_dir, seed, name,
@@ -211,7 +211,7 @@ def train(config_path, context, epochs, batch_size, seq_len, corpus, checkpoint_
         return
     reporter = Reporter()
     try:
-        julia.run(charlstm.train(settings, resume=resume, allow_new_text=allow_new_text), on_event=reporter)
+        api.train(settings, resume=resume, allow_new_text=allow_new_text, on_progress=reporter)
     except Interrupted as e:
         reporter.close()
         in_job = charlstm.job_role() == "worker"
@@ -278,7 +278,7 @@ def sample(checkpoint, config_path, length, temperature, top_k, top_p, prime, pr
       pyjlchar sample --checkpoint checkpoints/ptb --prime-file opening.txt --top-p 0.9
       head -c 200 play.txt | pyjlchar sample --checkpoint checkpoints/ptb --prime - --set sample.top_k=10
     """
-    from . import charlstm
+    from . import api
 
     flags = {"sample.length": length, "sample.temperature": temperature, "sample.top_k": top_k,
              "sample.top_p": top_p, "sample.prime": _prime_text(prime, prime_file),
@@ -295,8 +295,9 @@ def sample(checkpoint, config_path, length, temperature, top_k, top_p, prime, pr
                 click.echo(event["texts"][0], nl=False)
                 sys.stdout.flush()
 
+    model = api.load(checkpoint, cell=cell, context=settings["train"]["context"])
     try:
-        texts = julia.run(charlstm.sample(checkpoint, settings, seed=seed, cell=cell), on_event=on_event)
+        texts = model.sample(**settings["sample"], seed=seed, on_progress=on_event)
     except Interrupted as e:
         _print_samples(["".join(parts) for parts in drawn] if streams > 1 else [""])
         click.echo(f"{e.what}; the text above is what was drawn so far", err=True)
@@ -363,14 +364,16 @@ def evaluate(checkpoint, texts, streams, as_json, context, cell):
       pyjlchar eval --checkpoint checkpoints/ptb --text held-out.txt
       pyjlchar eval --checkpoint checkpoints/ptb --text texts/ --streams 1 --json
     """
-    from . import charlstm
+    from . import api
+    from .corpus import corpus_files
     from .progress import Reporter
 
     settings = _config_and_flags(None, {"train.context": context})
+    corpus_files(list(texts), "text")  # before the checkpoint loads: fail fast
     reporter = Reporter()
     try:
-        result = julia.run(charlstm.evaluate(checkpoint, list(texts), settings, cell=cell, streams=streams),
-                           on_event=reporter)
+        result = api.load(checkpoint, cell=cell, context=settings["train"]["context"]).evaluate(
+            list(texts), streams=streams, on_progress=reporter)
     finally:
         reporter.close()
     if as_json:
@@ -398,10 +401,9 @@ def plot(prefixes, output):
       pyjlchar plot checkpoints/ptb -o curves.svg
       pyjlchar plot checkpoints/small checkpoints/big -o compare.png
     """
-    from . import plot as charts
+    from . import api
 
-    charts.output_format(output)  # before the logs are read: fail fast
-    charts.save(charts.curves(list(prefixes)), output)
+    api.curves(*prefixes, output=output)
     click.echo(f"wrote {output}", err=True)
 
 
@@ -486,9 +488,7 @@ def visualize(layers, steps, hidden, embed, vocab, dropout, cell, batch, show_pa
       pyjlchar visualize --layers 2 --steps 3 --dropout 0.2 -o lstm.svg
       pyjlchar visualize --cell fused --layers 2 -o fused.svg
     """
-    from pathlib import Path
-
-    from . import charlstm
+    from . import api
     from . import visualize as vis
 
     fmt = vis.output_format(fmt, output)
@@ -496,11 +496,10 @@ def visualize(layers, steps, hidden, embed, vocab, dropout, cell, batch, show_pa
         if output is None:
             raise UserError(f"--format {fmt} writes a file: add -o FILE, e.g. -o lstm.{fmt}")
         vis.require_dot(fmt)  # before the graph is built: fail fast
-    model = {**_MODEL, "layers": layers, "hidden": hidden, "embed": embed, "dropout": dropout, "cell": cell}
     if cell == "lstm" and layers * steps > 100:  # hundreds of nodes per cell: say why it takes a while
         click.echo(f"building the unrolled graph of {layers * steps} LSTM cells; this takes a while ...", err=True)
-    graph = julia.run(charlstm.graph(model, vocab=vocab, steps=steps, batch=batch))
-    dot = vis.to_dot(graph, title=title or vis.default_title(layers, steps), show_params=show_params)
+    dot = api.graph(layers=layers, steps=steps, hidden=hidden, embed=embed, vocab=vocab, dropout=dropout, cell=cell,
+                    batch=batch, show_params=show_params, title=title).source
     data = dot.encode() if fmt == "dot" else vis.render(dot, fmt)
     if output is None:
         click.echo(dot, nl=False)
@@ -552,13 +551,14 @@ def main(argv: list[str] | None = None) -> None:
     try:
         _main(argv, node=job_role() is not None)
     except SystemExit as e:
-        if e.code and job_role() is not None and julia.started():
+        if e.code and (job_role() is not None and julia.started() or julia.starting()):
             # A node of a parameter-server job that failed or was stopped may leave ps-lite's
             # threads running (a store that could not be closed, as its peers would never reach
-            # the job's last barrier). The interpreter's normal exit then runs libmxnet's C++
-            # static destructors under them and std::terminate ends the process with SIGABRT
-            # ("terminate called without an active exception") after the message. Files are
-            # written and the run's lock released by now: flush and leave without them.
+            # the job's last barrier); Julia's thread may still be starting (Ctrl-C while it
+            # starts). The interpreter's normal exit then runs libmxnet's C++ static destructors
+            # under them and std::terminate ends the process with SIGABRT ("terminate called
+            # without an active exception") after the message. Files are written and the run's
+            # lock released by now: flush and leave without them.
             for stream in (sys.stdout, sys.stderr):
                 try:
                     stream.flush()

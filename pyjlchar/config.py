@@ -1,4 +1,5 @@
-"""Settings: defaults, a TOML file on top of them, command-line flags on top of that.
+"""Settings: defaults, a TOML file on top of them, command-line flags (or the Python API's
+keyword arguments) on top of that.
 
 SETTINGS is the one place that defines every key, its default and its rule (DRAWING does the
 same for what only `visualize` draws); config/shakespeare.toml mirrors it, and the commands,
@@ -27,6 +28,7 @@ except ModuleNotFoundError:  # Python < 3.11 has no tomllib; tomli is the same p
         tomllib = None
 
 COMMAND_LINE = "command line"
+KEYWORDS = "keyword arguments"  # the Python API's: pyjlchar.train(epochs=2), config.load(path, hidden=512)
 SET_OPTION = "--set"
 SET_EXAMPLE = "--set train.learning_rate=0.002"
 # libmxnet computes in 32-bit floats: a setting beyond this cannot reach it.
@@ -140,6 +142,11 @@ SETTINGS: dict[str, dict[str, Setting]] = {
     },
 }
 
+# Every key name is unique across the sections, so that a keyword argument can name a setting
+# by its key alone (epochs=2 for [train] epochs).
+SECTION_OF: dict[str, str] = {key: section for section, keys in SETTINGS.items() for key in keys}
+assert len(SECTION_OF) == sum(len(keys) for keys in SETTINGS.values()), "a key name is in two sections"
+
 DEFAULTS: dict[str, dict[str, object]] = {
     section: {key: setting.default for key, setting in keys.items()} for section, keys in SETTINGS.items()
 }
@@ -164,18 +171,53 @@ def eval_streams(text_bytes: int) -> int:
 DRAWING = {"layers": 1, "steps": 2, "vocab": N_CLASS_WITHOUT_CORPUS, "batch": 1}
 
 
-def load_config(path: str | None, overrides: dict | None = None, assignments=()) -> dict:
-    """The full settings: DEFAULTS, updated by the TOML file at `path` (if any), then by
+def load(path: str | Path | dict | None = None, /, **overrides) -> dict:
+    """Validated settings, {section: {key: value}}: the defaults, then the TOML file at `path`
+    (or a shipped config by name: "quick", "shakespeare"; or a dict of sections, as a file's
+    TOML reads, such as settings this function returned), then `overrides`, each a key by its
+    name (``hidden=512``) or, through ``**{...}``, as "section.key". None leaves a setting as
+    it is. Mistakes raise UserError with the sentence the command line gives.
+
+    >>> settings = load("quick", epochs=2, cell="fused")
+    >>> settings["train"]["epochs"], settings["model"]["cell"]
+    (2, 'fused')
+    """
+    return load_config(path if path is None or isinstance(path, dict) else str(path), by_section(overrides),
+                       source=KEYWORDS)
+
+
+def by_section(overrides: dict) -> dict:
+    """{"epochs": 2, "model.cell": "fused"} as {"train.epochs": 2, "model.cell": "fused"}; an
+    unknown name is a UserError suggesting the closest one."""
+    dotted = {}
+    for name, value in overrides.items():
+        if "." in name:
+            dotted[name] = value
+        elif name in SECTION_OF:
+            dotted[f"{SECTION_OF[name]}.{name}"] = value
+        else:
+            hint = _suggestion(name, SECTION_OF, "'{}'")
+            raise UserError(f"{KEYWORDS}: unknown setting '{name}'{hint}; known settings: {', '.join(SECTION_OF)}")
+    return dotted
+
+
+def load_config(path: str | dict | None, overrides: dict | None = None, assignments=(),
+                source: str = COMMAND_LINE) -> dict:
+    """The full settings: DEFAULTS, updated by the TOML file at `path` (if any; a dict stands
+    for the file's content, checked as it would be), then by
     `assignments` (--set's "section.key=value" texts, in order), then by `overrides`, a flat
-    dict like {"train.epochs": 5} where None means "flag not given"."""
+    dict like {"train.epochs": 5} where None means "flag not given", which errors say came
+    from `source`."""
     config = copy.deepcopy(DEFAULTS)
     layers = []
-    if path is not None:
+    if isinstance(path, dict):
+        layers.append(("the settings given", path))
+    elif path is not None:
         path = config_path(str(path))
         layers.append((str(path), _read_toml(str(path))))
     # Each --set is its own layer, so that an error quotes it.
     layers += [(f"{SET_OPTION} {text}", _nested(dict([_assignment(text)]))) for text in assignments]
-    layers.append((COMMAND_LINE, _nested({k: v for k, v in (overrides or {}).items() if v is not None})))
+    layers.append((source, _nested({k: v for k, v in (overrides or {}).items() if v is not None})))
     for source, values in layers:
         for section, keys in _validated(source, values).items():
             config[section].update(keys)
@@ -317,6 +359,7 @@ _TYPE_NAMES = {int: "an integer", float: "a finite number", str: "a string", lis
 def _checked(source: str, section: str, key: str, value, setting: Setting):
     where = f"{source}: '{key}' in [{section}]"
     example = (f"for example {SET_OPTION} {section}.{key}={_toml(setting.default)}" if source.startswith(SET_OPTION)
+               else f"for example {key}={setting.default!r}" if source == KEYWORDS
                else f"for example {key} = {_toml(setting.default)}")
     if not _has_type(value, setting.type):
         raise UserError(f"{where} must be {_TYPE_NAMES[setting.type]}, not {_toml(value)}; {example}")

@@ -13,6 +13,11 @@ array pointers out, and a callback for progress events, which is also how Ctrl-C
 long Julia call. PYJLCHAR_EVENT_LOG=FILE appends each event to FILE as a JSON line with its
 wall-clock "time" (pyjlchar/coldstart.py times the first training batch by it).
 
+Julia 1.5 can only be entered from the thread that started it, so Julia starts on a thread of
+its own and runs every call there: any thread may call, one call at a time (a lock), and
+waits for it. Progress events are handed to the calling thread, whose handler answers before
+Julia goes on; a notebook's output thus lands in the cell that made the call.
+
 `python -m pyjlchar.julia [julia args...]` (the scripts/julia wrapper) runs Julia as a program
 with the same project, depot, libraries and image.
 """
@@ -23,6 +28,7 @@ import ctypes
 import importlib.util
 import json
 import os
+import queue
 import signal
 import sys
 import threading
@@ -67,6 +73,55 @@ class _JuliaOwned:
         self._released.append(self._id)
 
 
+class _Job:
+    """One function run on Julia's thread for a caller: `messages` carries its events to the
+    caller and, last, ("done", ok, value); `answers` carries back whether to stop."""
+
+    def __init__(self, fn: Callable[[], Any], on_event: EventHandler | None = None):
+        self.fn, self.on_event = fn, on_event
+        self.messages: queue.SimpleQueue = queue.SimpleQueue()
+        self.answers: queue.SimpleQueue = queue.SimpleQueue()
+        self.stop = False  # the caller gave up waiting: Julia is asked to stop at its next event
+
+
+class _JuliaThread:
+    """The thread Julia starts on and runs on, serving jobs in order."""
+
+    STACK = 64 * 2**20  # Julia runs its compiler on this stack: as deep as a main thread's may grow
+
+    def __init__(self):
+        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self.current: _Job | None = None
+        size = threading.stack_size(self.STACK)
+        try:
+            thread = threading.Thread(target=self._serve, name="pyjlchar-julia", daemon=True)
+            thread.start()
+        finally:
+            threading.stack_size(size)
+
+    def _serve(self) -> None:
+        while True:
+            job = self._jobs.get()
+            self.current = job
+            try:
+                outcome = ("done", True, job.fn())
+            except BaseException as e:  # noqa: BLE001 - raised in the caller's thread
+                outcome = ("done", False, e)
+            self.current = None
+            job.messages.put(outcome)
+
+    def submit(self, job: _Job) -> _Job:
+        self._jobs.put(job)
+        return job
+
+    def run(self, fn: Callable[[], Any], timeout: float | None = None):
+        """`fn()` on Julia's thread, for a caller without events; raises what it raised."""
+        _, ok, value = self.submit(_Job(fn)).messages.get(timeout=timeout)
+        if not ok:
+            raise value
+        return value
+
+
 class Julia:
     """A started Julia with the PyJLChar package loaded. Get it with `get()`."""
 
@@ -74,12 +129,10 @@ class Julia:
         self.starter, self.reason, self.info = starter, reason, info
         self.sysimage_reason = sysimage_reason  # why Julia runs on the image it does
         self.debug = debug_default  # True: Julia errors carry their backtrace (the CLI's --debug)
-        self._thread = threading.get_ident()
         self._lock = threading.Lock()
+        self._caller: int | None = None  # the thread whose call runs now
         self._released: list[int] = []
-        self._handler: EventHandler | None = None
         self._stop_signal = 0  # the signal that asked the running call to stop, 0 if none
-        self._callback_error: BaseException | None = None
         self._callback = _CALLBACK(self._on_event)  # kept referenced: Julia holds its address
         self._entry: Any = None
         log = os.environ.get("PYJLCHAR_EVENT_LOG")
@@ -92,33 +145,42 @@ class Julia:
         Arguments and results: None, bool, int, float, str, lists/tuples, dicts with str keys,
         and numpy arrays (float32/64, int32/64, uint8), which are shared, not copied: a C-order
         array of shape (a, b) is a Julia array of size (b, a). `on_event` receives each progress
-        event Julia emits. Ctrl-C, SIGTERM or SIGHUP ask Julia to stop at its next event;
-        `errors.Interrupted` (a KeyboardInterrupt) follows, once Julia has cleaned up.
+        event Julia emits, in this thread. Ctrl-C, SIGTERM or SIGHUP ask Julia to stop at its
+        next event; `errors.Interrupted` (a KeyboardInterrupt) follows, once Julia has cleaned up.
+        Any thread may call; calls from several run one after another.
         """
-        if threading.get_ident() != self._thread:
-            raise RuntimeError("Julia can only be called from the thread that started it")
+        if self._caller == threading.get_ident():
+            raise RuntimeError("Julia is running a call of this thread already: an event handler cannot call Julia")
         with self._lock:
-            arrays: list[np.ndarray] = []
-            payload = encode_request(fn, args, kwargs, arrays, free=self._take_released(), backtrace=self.debug)
-            table = (_ArrayDesc * max(1, len(arrays)))()
-            for desc, arr in zip(table, arrays):
-                desc.data = arr.ctypes.data
-                desc.dtype = DTYPES.index(arr.dtype)
-                desc.ndim = arr.ndim
-                desc.dims[:arr.ndim] = arr.shape
-            reply = _Reply()
-            self._handler, self._stop_signal, self._callback_error = on_event, 0, None
+            self._caller = threading.get_ident()
             try:
-                with self._signals_request_stop():
-                    self._entry(payload, len(payload), table, len(arrays), self._callback, ctypes.byref(reply))
+                return self._call(fn, args, kwargs, on_event)
             finally:
-                self._handler = None
-            answer = json.loads(ctypes.string_at(reply.json, reply.json_len))
-            out = [np.asarray(_JuliaOwned(reply.arrays[i], self._released)) if reply.arrays[i].data
-                   else np.zeros(tuple(reply.arrays[i].dims[:reply.arrays[i].ndim]), DTYPES[reply.arrays[i].dtype])
-                   for i in range(reply.n_arrays)]
-        if self._callback_error is not None:
-            raise self._callback_error
+                self._caller = None
+
+    def _call(self, fn: str, args: tuple, kwargs: dict, on_event: EventHandler | None):
+        arrays: list[np.ndarray] = []
+        payload = encode_request(fn, args, kwargs, arrays, free=self._take_released(), backtrace=self.debug)
+        table = (_ArrayDesc * max(1, len(arrays)))()
+        for desc, arr in zip(table, arrays):
+            desc.data = arr.ctypes.data
+            desc.dtype = DTYPES.index(arr.dtype)
+            desc.ndim = arr.ndim
+            desc.dims[:arr.ndim] = arr.shape
+        reply = _Reply()
+        self._stop_signal = 0
+
+        def enter():
+            self._entry(payload, len(payload), table, len(arrays), self._callback, ctypes.byref(reply))
+
+        with self._signals_request_stop():
+            callback_error = self._wait(_thread.submit(_Job(enter, on_event)))
+        answer = json.loads(ctypes.string_at(reply.json, reply.json_len))
+        out = [np.asarray(_JuliaOwned(reply.arrays[i], self._released)) if reply.arrays[i].data
+               else np.zeros(tuple(reply.arrays[i].dims[:reply.arrays[i].ndim]), DTYPES[reply.arrays[i].dtype])
+               for i in range(reply.n_arrays)]
+        if callback_error is not None:
+            raise callback_error
         if "error" in answer:
             err = answer["error"]
             if err["type"] == "interrupted":
@@ -130,28 +192,56 @@ class Julia:
             raise Interrupted(self._stop_signal)
         return decode(answer["value"], out)
 
+    @staticmethod
+    def _wait(job: _Job) -> BaseException | None:
+        """Handles `job`'s events in this thread until it is done; returns the first exception
+        of a handler, or of this wait (a signal handler's), after asking Julia to stop for it."""
+        error: BaseException | None = None
+        while True:
+            try:
+                message = job.messages.get()
+            except BaseException as e:  # noqa: BLE001 - Julia must finish (and clean up) first
+                error, job.stop = error or e, True
+                continue
+            if message[0] == "done":
+                if not message[1]:
+                    raise message[2]
+                return error
+            if error is None and job.on_event is not None:
+                try:
+                    job.on_event(message[1])
+                except BaseException as e:  # noqa: BLE001 - reported after the call
+                    error, job.stop = e, True
+            job.answers.put(None)
+
     def eval(self, code: str):
         """Runs Julia code in Main; returns the value of its last expression."""
         return self.call("PyJLChar.Bridge.evaluate", code)
+
+    def release(self, handle: int) -> None:
+        """Lets Julia free what it keeps under `handle` (see bridge.jl's `keep`), with the next
+        call: safe anywhere, a garbage collector's finalizer included."""
+        self._released.append(handle)
 
     def _take_released(self) -> list[int]:
         taken, self._released[:] = list(self._released), []
         return taken
 
     def _on_event(self, ptr, size) -> int:
-        # Exceptions must not escape a ctypes callback (they would be printed and lost):
-        # keep the first one, ask Julia to stop, and raise it when the call returns.
+        # On Julia's thread. Exceptions must not escape a ctypes callback (they would be
+        # printed and lost): the handler runs in the caller's thread, which keeps them.
+        job = _thread.current
         try:
             event = json.loads(ctypes.string_at(ptr, size))
             if event["event"] != "poll":
                 if self._event_log is not None:
                     self._event_log.write(json.dumps({"time": time.time(), **event}) + "\n")
-                if self._handler is not None:
-                    self._handler(event)
-            return int(self._stop_signal != 0)
-        except BaseException as e:  # noqa: BLE001 - reported after the call
-            self._callback_error = self._callback_error or e
-            return 1
+                if job.on_event is not None and not job.stop:
+                    job.messages.put(("event", event))
+                    job.answers.get()
+        except BaseException:  # noqa: BLE001 - a broken event: stop the call
+            job.stop = True
+        return int(self._stop_signal != 0 or job.stop)
 
     @contextmanager
     def _signals_request_stop(self):
@@ -175,6 +265,9 @@ class Julia:
 
 # -- starting -------------------------------------------------------------------------------
 _julia: Julia | None = None
+_thread: _JuliaThread | None = None
+_thread_made = threading.Lock()
+_starting = False  # Julia's start is under way on its thread
 debug_default = False
 
 
@@ -183,13 +276,47 @@ def started() -> bool:
     return _julia is not None
 
 
+def starting() -> bool:
+    """Whether Julia's start is under way (a caller that stopped waiting for it leaves it running)."""
+    return _starting
+
+
 def get(devices: list | None = None) -> Julia:
     """The process's Julia, started (once) on first use; `devices` (["cpu", 0]-style pairs),
-    those of the first call, choose libmxnet's engine as it starts (runtime.engine_for)."""
-    global _julia
+    those of the first call, choose libmxnet's engine as it starts (runtime.engine_for).
+    Ctrl-C while it starts raises KeyboardInterrupt here, and the start goes on."""
+    global _thread
     if _julia is None:
-        _julia = _start(devices)
+        with _thread_made:
+            _thread = _thread or _JuliaThread()
+        _thread.run(lambda: _start_once(devices))
     return _julia
+
+
+def _start_once(devices: list | None) -> None:
+    # On Julia's thread, which runs one job at a time: a second caller finds Julia started.
+    global _julia, _starting
+    if _julia is None:
+        _starting = True
+        try:
+            _julia = _start(devices)
+        finally:
+            _starting = False
+
+
+def _at_exit(lib) -> None:
+    """Julia's exit hooks (they flush its output), on its thread; skipped when a call still
+    holds that thread, which the process ends under."""
+    try:
+        _thread.run(lambda: lib.jl_atexit_hook(0), timeout=10)
+    except queue.Empty:
+        pass
+
+
+def release(handle: int) -> None:
+    """Lets Julia free what it keeps under `handle` with its next call (see `Julia.release`)."""
+    if _julia is not None:
+        _julia.release(handle)
 
 
 def run(call, on_event: EventHandler | None = None):
@@ -267,7 +394,7 @@ def _start_embedded(info: runtime.JuliaInfo, reason: str) -> Julia:
     image, image_reason = sysimage.choose(info)
     init(info.bindir.encode(), image.encode())
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})  # jl_init blocked them
-    atexit.register(lib.jl_atexit_hook, 0)  # runs Julia's exit hooks and flushes its output
+    atexit.register(_at_exit, lib)
 
     lib.jl_eval_string.restype = ctypes.c_void_p
     lib.jl_string_ptr.restype = ctypes.c_char_p

@@ -1,6 +1,7 @@
-"""Shows what Julia reports while it works: log lines on stderr and, on a terminal, a live
-progress line that the log lines scroll above: for training (batch, chars/s, running NLL,
-ETA), and for other long tasks (encoding a corpus, scoring a text: share done, rate, ETA)."""
+"""Shows what Julia reports while it works: log lines on stderr and progress, for training
+(batch, chars/s, running NLL, ETA) and for other long tasks (encoding a corpus, scoring a
+text: share done, rate, ETA). `Reporter` is the command line's: on a terminal, a live line that
+the log lines scroll above. `Bars` is the Python API's: tqdm's bars, widgets in a notebook."""
 from __future__ import annotations
 
 import shutil
@@ -74,3 +75,48 @@ class Reporter:
         self.stream.write("\r" + line[: width - 1])
         self.stream.flush()
         self._bar_shown = True
+
+
+class Bars:
+    """Callable that takes the bridge's events for the Python API: log lines (on stderr) and a
+    tqdm progress bar per epoch and per long task, from `tqdm.auto` (a widget in a Jupyter
+    notebook with ipywidgets, else a text bar on a terminal, nothing when stderr is not one)."""
+
+    def __init__(self):
+        self._bar = None
+        self._shown: tuple | None = None  # what the bar counts: ("epoch", n) or ("task", what)
+        self.checkpoints: list[str] = []  # the checkpoints saved so far, as Julia reported them
+
+    def __call__(self, event: dict) -> None:
+        from tqdm.auto import tqdm
+
+        kind = event["event"]
+        if kind == "checkpoint":
+            self.checkpoints.append(event["path"])
+        elif kind == "log":
+            prefix = "" if event.get("level", "info") == "info" else f"{event['level']}: "
+            tqdm.write(prefix + event["message"], file=sys.stderr)
+        elif kind == "progress":
+            bar = self._bar_for(("epoch", event["epoch"]), total=event["n_batch"], unit="batch", leave=True,
+                                desc=f"epoch {event['epoch']}/{event['n_epoch']}")
+            bar.set_postfix_str(f"NLL {event['nll']:.4f}, {_rate(event['chars_per_s'])} chars/s", refresh=False)
+            bar.update(event["batch"] - bar.n)
+        elif kind == "task":
+            in_bytes = event["unit"] == "bytes"
+            bar = self._bar_for(("task", event["what"]), total=event["total"], desc=event["what"], leave=False,
+                                unit="B" if in_bytes else f" {event['unit']}", unit_scale=True,
+                                unit_divisor=1024 if in_bytes else 1000)
+            bar.update(event["done"] - bar.n)
+
+    def _bar_for(self, shown: tuple, **options):
+        if shown != self._shown:
+            from tqdm.auto import tqdm
+
+            self.close()
+            self._bar, self._shown = tqdm(disable=None, **options), shown
+        return self._bar
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar, self._shown = None, None

@@ -9,10 +9,11 @@
   on: a log line that cannot be shown is no reason to lose a training run.
 - A closed file descriptor 0, 1 or 2 is opened on /dev/null first, so that no file Julia or
   libmxnet opens later takes its number and receives output meant for a terminal.
-- Ctrl-C while Julia starts: Python cannot raise KeyboardInterrupt there (the main thread is in
-  Julia's C code, or waits for a precompilation), so a watcher thread that the signal wakes
-  ends the process with "interrupted" (exit 130) when the main thread has not answered within
-  a second. Once Julia runs, Ctrl-C reaches it through the bridge's events instead.
+- Ctrl-C before Julia runs: where Python cannot raise KeyboardInterrupt (the main thread inside
+  C code, such as loading libmxnet), a watcher thread that the signal wakes ends the process
+  with "interrupted" (exit 130) when the main thread has not answered within a second. While
+  Julia starts on its own thread the main thread waits, and answers. Once Julia runs, Ctrl-C
+  reaches it through the bridge's events instead.
 """
 from __future__ import annotations
 

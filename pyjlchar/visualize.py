@@ -37,8 +37,9 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
-def to_dot(graph: dict, *, title: str, show_params: bool = False) -> str:
-    """DOT for the graph Julia returns ("json", "shapes", "inputs"). Ops are boxes labelled name, op and parameters; edges run
+def digraph(graph: dict, *, title: str, show_params: bool = False) -> graphviz.Digraph:
+    """The drawing of the graph Julia returns ("json", "shapes", "inputs"); `.source` is its DOT.
+    Ops are boxes labelled name, op and parameters; edges run
     from consumer back to producer (so data flows upwards), labelled with the producer's shape.
     Variables are left out, except the graph's outputs and, with `show_params`, the weights and
     initial states."""
@@ -68,7 +69,7 @@ def to_dot(graph: dict, *, title: str, show_params: bool = False) -> str:
                 producer = nodes[source]["name"]
                 dot.edge(node["name"], producer, dir="back", arrowtail="open", color=EDGE_COLOR,
                          label=_shape_label(graph["shapes"][producer], output))
-    return dot.source
+    return dot
 
 
 def _kind(node: dict, input_roles: dict, *, is_head: bool) -> str | None:

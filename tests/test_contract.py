@@ -1,12 +1,13 @@
 """The contract between the Python and Julia halves: every command's keywords are the Julia
 command's, every default lives in config.py, and dependencies point one way."""
 import ast
+import inspect
 from pathlib import Path
 
 import click
 import pytest
 
-from pyjlchar import charlstm, cli, config, runtime
+from pyjlchar import api, charlstm, cli, config, runtime
 from pyjlchar.config import DEFAULTS, DRAWING
 
 PACKAGE = Path(charlstm.__file__).parent
@@ -21,8 +22,11 @@ def calls(tmp_path) -> list:
     corpus = tmp_path / "corpus.txt"
     corpus.write_text("some text\n" * 100)
     settings = config.load_config(None, {"data.corpus": str(corpus)})
-    return [charlstm.train(settings, resume=False), charlstm.sample("run/ptb", settings, seed=1, cell=None),
-            charlstm.evaluate("run/ptb", [str(corpus)], settings, cell="fused", streams=None),
+    handle = 1
+    return [charlstm.train(settings, resume=False), charlstm.load_model("run/ptb", settings, cell="fused"),
+            charlstm.sample(handle, settings, seed=1), charlstm.open_stream(handle, settings, seed=None),
+            charlstm.stream_next(handle, 32), charlstm.free([handle]),
+            charlstm.evaluate(handle, [str(corpus)], streams=None), charlstm.evaluate_text(handle, "some text", 1),
             charlstm.corpus_info(str(corpus), 0.9),
             charlstm.graph(DEFAULTS["model"], vocab=DRAWING["vocab"], steps=2, batch=1),
             charlstm.bench_train(settings, 1.0, warmup_batches=1, validate=False),
@@ -36,7 +40,8 @@ def test_every_call_passes_exactly_the_keywords_its_julia_command_takes(jl, tmp_
 
 def test_julia_commands_have_no_defaults_of_their_own(jl):
     # A keyword without a default is required: leaving one out is an error, not a second default.
-    for fn in ("train", "sample", "evaluate", "corpus_info", "graph", "bench_train", "bench_sample"):
+    for fn in ("train", "load_model", "sample", "open_stream", "stream_next", "free", "evaluate", "evaluate_text",
+               "corpus_info", "graph", "bench_train", "bench_sample"):
         declared = jl.eval(f"""try
                 PyJLChar.Commands.{fn}()
                 "no error"
@@ -74,6 +79,38 @@ def test_train_and_sample_flags_name_settings_and_offer_their_choices():
                 assert given[key] is None, (command.name, key)
                 if config.SETTINGS[section][key].choices:
                     assert tuple(option.type.choices) == config.SETTINGS[section][key].choices, key
+
+
+def keywords(fn) -> dict:
+    """The keyword parameters of `fn` and their defaults."""
+    return {name: p.default for name, p in inspect.signature(fn).parameters.items()
+            if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD) and name != "self"}
+
+
+def test_api_keywords_are_the_config_keys():
+    # Settings are config keys by name everywhere: train's **settings take each one (their
+    # names are unique across sections), sampling takes the [sample] keys, graph the [model]
+    # ones, with the commands' defaults.
+    assert set(config.SECTION_OF) == {key for keys in DEFAULTS.values() for key in keys}
+    assert set(keywords(api.Model.sample)) - {"seed", "on_progress"} == set(DEFAULTS["sample"])
+    assert set(keywords(api.Model.stream)) - {"seed"} == set(DEFAULTS["sample"]) - {"num_samples"}
+    drawing = keywords(api.graph)
+    for key in DRAWING:
+        assert drawing.pop(key) == DRAWING[key], key
+    for key in set(DEFAULTS["model"]) - {"name"} - set(DRAWING):
+        assert drawing.pop(key) == DEFAULTS["model"][key], key
+    assert set(drawing) == {"show_params", "title"}
+    assert set(keywords(api.load)) == {"checkpoint", "cell", "context"}
+    assert option_default(cli.sample, "cell") == option_default(cli.evaluate, "cell") == keywords(api.load)["cell"]
+
+
+def test_the_package_exports_the_api():
+    import pyjlchar
+
+    for name in pyjlchar.__all__:
+        assert getattr(pyjlchar, name) is not None, name
+        assert name in pyjlchar.__doc__ or name in ("TextStream", "History", "ProgressHandler", "JuliaError"), name
+    assert pyjlchar.config.load is config.load
 
 
 def imports_of(path: Path) -> set:

@@ -7,7 +7,8 @@
 # holds one bridge request per line, as the CLI's own Python functions made them for a tiny run
 # (train and sample with either cell, resume, eval, visualize, doctor, a UserError), each after
 # "ok" or "error", the outcome expected. Replaying them through the C entry point Python calls
-# compiles what those commands run, with the argument types they pass.
+# compiles what those commands run, with the argument types they pass. A handle keyword of 0
+# (a model, a stream, a list to free) stands for the handle last returned.
 
 # Output mode starts Julia without Base's initialisation, which loading packages needs (the
 # image sets these again when it starts).
@@ -54,9 +55,14 @@ function main(requests_file::AbstractString)
     entry = Ptr{Cvoid}(PyJLChar.Bridge.entry_pointer())
     callback = @cfunction(ignore_event, Cint, (Ptr{UInt8}, Int64))
     lines = readlines(requests_file)
+    handle = "0"
     for line in lines
         expect, request = split(line, ' '; limit = 2)
+        request = replace(request, r"\"(model|stream|handles)\": (\[?)0\b" =>
+                                   SubstitutionString("\"\\1\": \\g<2>$handle"))
         answer = replay(entry, callback, String(request))
+        returned = match(r"\"handle\": (\d+)", answer)
+        returned === nothing || (handle = returned[1])
         failed = startswith(answer, "{\"error\"")
         fn = match(r"\"fn\": \"([^\"]*)\"", request)[1]
         if failed != (expect == "error")

@@ -6,6 +6,8 @@ an array table, calls a Julia function, and hands back a JSON reply and an array
 - numeric arrays travel as pointers, never copied: a C-order numpy array of shape (a, b)
   is a Julia array of size (b, a), MXNet.jl's convention. Arrays Julia returns are kept alive
   here until Python lists their ids in a later request's "free";
+- other Julia objects that Python holds on to (a loaded model) are kept the same way, under
+  a handle (`keep`), until a request's "free" or `release` lets them go;
 - progress events go to Python through a callback whose return value asks Julia to stop
   (Ctrl-C), which `poll` turns into an `InterruptException` so `finally` blocks run;
 - every exception becomes a reply carrying its type, message and backtrace.
@@ -37,7 +39,7 @@ const NumArray = Array{<:Union{DTYPES...}}
 const CALLBACK = Ref{Ptr{Cvoid}}(C_NULL)
 const REQUESTED = Ref(false)            # Python asked this call to stop
 const STOPPING = Ref(false)             # and `poll` raised it
-const KEPT = Dict{Int64,Any}()          # arrays returned to Python, by id
+const KEPT = Dict{Int64,Any}()          # arrays returned to Python and objects it holds, by id
 const NEXT_ID = Ref{Int64}(0)
 const LAST_REPLY = Ref{Vector{UInt8}}(UInt8[])
 const LAST_ARRAYS = Ref{Vector{ArrayDesc}}(ArrayDesc[])
@@ -61,9 +63,29 @@ end
 struct EventLogger <: AbstractLogger end
 Logging.min_enabled_level(::EventLogger) = Logging.Info
 Logging.shouldlog(::EventLogger, args...) = true
-Logging.catch_exceptions(::EventLogger) = false  # let a Ctrl-C request (InterruptException) through
+Logging.catch_exceptions(::EventLogger) = false  # a failure to forward a line is not hidden
 Logging.handle_message(::EventLogger, level, message, args...; kwargs...) =
     emit("log"; level = lowercase(string(level)), message = string(message))
+
+"""
+    keep(x) -> Int64
+
+Keeps `x` alive for Python, which refers to it by the handle returned; `kept(handle)` gives
+it back, until Python frees the handle.
+"""
+function keep(x)
+    id = (NEXT_ID[] += 1)
+    KEPT[id] = x
+    return id
+end
+
+function kept(handle::Integer)
+    haskey(KEPT, handle) || throw(ArgumentError("no Julia object is kept under handle $handle"))
+    return KEPT[handle]
+end
+
+"Lets go of what `keep` kept under `handles`."
+release(handles) = foreach(h -> delete!(KEPT, h), handles)
 
 """
 Lets Python stop the current call (Ctrl-C) by throwing `InterruptException`; cheap enough to
@@ -110,8 +132,7 @@ encode(x::AbstractDict, out) = Dict{String,Any}(string(k) => encode(v, out) for 
 encode(x::NamedTuple, out) = Dict{String,Any}(string(k) => encode(x[k], out) for k in keys(x))
 function encode(x::NumArray, out)
     ndims(x) <= 8 || error("cannot return an array of more than 8 dimensions")
-    id = (NEXT_ID[] += 1)
-    KEPT[id] = x
+    id = keep(x)
     dims = ntuple(i -> i <= ndims(x) ? Int64(size(x, ndims(x) - i + 1)) : Int64(0), 8)
     code = findfirst(T -> T === eltype(x), DTYPES) - 1
     push!(out, ArrayDesc(pointer(x), code, ndims(x), dims, id))
@@ -137,9 +158,7 @@ function entry(req::Ptr{UInt8}, req_len::Int64, arrays::Ptr{ArrayDesc}, n_arrays
         REQUESTED[] = STOPPING[] = false
         request = parse_json(unsafe_string(req, req_len))
         with_backtrace = request["backtrace"]
-        for id in request["free"]
-            delete!(KEPT, id)
-        end
+        release(request["free"])
         inputs = [wrap_array(unsafe_load(arrays, i)) for i in 1:n_arrays]
         f = resolve(request["fn"])
         args = decode(request["args"], inputs)

@@ -1,9 +1,11 @@
 """
-The commands Python calls: train, sample, evaluate, corpus_info, graph, bench_train,
-bench_sample, system_info. pyjlchar/charlstm.py names them and passes the settings that pyjlchar/config.py
-validated (where every default lives) as flat keywords, all required. This is the one place
-where those keywords become the char-lstm's types (`ModelSpec`, `TrainSettings`, devices,
-cells) and where the bridge's hooks (progress events, Ctrl-C) are handed to the work.
+The commands Python calls: train, load_model, sample, evaluate, evaluate_text, open_stream,
+stream_next, free, corpus_info, graph, bench_train, bench_sample, system_info.
+pyjlchar/charlstm.py names them and passes the settings that pyjlchar/config.py validated
+(where every default lives) as flat keywords, all required. This is the one place where those
+keywords become the char-lstm's types (`ModelSpec`, `TrainSettings`, devices, cells) and where
+the bridge's hooks (progress events, Ctrl-C) are handed to the work. A loaded model and a text
+stream stay in Julia, kept by the bridge under a handle that Python passes back (`free` ends it).
 """
 module Commands
 
@@ -44,7 +46,8 @@ model(; name, layers, hidden, embed, dropout, cell) =
 
 `pyjlchar train`: PyJLChar.train_model on the text in `corpus_files` (encoded into the cache
 folder `corpus_cache`; `corpus` is what the user named), on the devices in `context` (a list
-of pairs), `gradient_compression` "none" or "2bit". Returns the run's meta.
+of pairs), `gradient_compression` "none" or "2bit". Returns the run's "meta" and its "best"
+checkpoint file (`nothing` for a worker that writes no files).
 """
 function train(; corpus_files, corpus_cache, corpus, train_ratio, name, layers, hidden, embed, dropout, cell,
                seq_len, batch_size, optimizer, learning_rate, weight_decay, grad_clip, init_scale, seed,
@@ -55,7 +58,7 @@ function train(; corpus_files, corpus_cache, corpus, train_ratio, name, layers, 
                              weight_decay, grad_clip, init_scale, seed, lr_schedule, warmup, min_lr, lr_step,
                              lr_factor)
     policy = RunPolicy(eval_every, checkpoint_every, eval_batches, patience, keep_last, keep_best, log_every)
-    return PyJLChar.train_model(model(; name, layers, hidden, embed, dropout, cell), settings, paths(corpus_files),
+    meta = PyJLChar.train_model(model(; name, layers, hidden, embed, dropout, cell), settings, paths(corpus_files),
                                 corpus_cache;
                                 epochs = epochs, checkpoint_dir = checkpoint_dir, contexts = device.(context),
                                 kvstore = Symbol(kvstore),
@@ -63,30 +66,68 @@ function train(; corpus_files, corpus_cache, corpus, train_ratio, name, layers, 
                                               (type = gradient_compression, threshold = compression_threshold),
                                 policy = policy, resume = resume, allow_new_text = allow_new_text,
                                 hooks = BRIDGE_HOOKS)
+    prefix = joinpath(checkpoint_dir, name)
+    best = isfile(PyJLChar.meta_path(prefix)) ? PyJLChar.checkpoint_file(prefix) : nothing
+    return Dict{String,Any}("meta" => meta, "best" => best)
 end
 
 """
-    sample(; checkpoint, length, temperature, top_k, top_p, prime, num_samples, seed, context, cell)
-        -> Vector{String}
+    load_model(; checkpoint, context, cell) -> Dict
 
-`pyjlchar sample`: `checkpoint` is a .params file or a run's prefix (its best epoch).
+Loads `checkpoint` (a .params file or a run's prefix: its best checkpoint) to run as `cell`
+("lstm" or "fused") on `context`, and keeps it: returns its "handle", the "checkpoint" file
+loaded, the run's "prefix", its "meta" (vocabulary, model, settings, history) and its "spec"
+as `cell` runs it.
 """
-sample(; checkpoint, length, temperature, top_k, top_p, prime, num_samples, seed, context, cell) =
-    PyJLChar.sample_text(PyJLChar.checkpoint_file(checkpoint); length = length, temperature = temperature,
-                         top_k = top_k, top_p = top_p, prime = prime, seed = seed, num_samples = num_samples,
-                         context = device(context), cell = as_cell(cell), hooks = BRIDGE_HOOKS)
+function load_model(; checkpoint, context, cell)
+    loaded = PyJLChar.TrainedModel(PyJLChar.checkpoint_file(checkpoint); cell = as_cell(cell),
+                                   context = device(context))
+    return Dict{String,Any}("handle" => Bridge.keep(loaded), "checkpoint" => loaded.path,
+                            "prefix" => PyJLChar.checkpoint_prefix(loaded.path), "meta" => loaded.meta,
+                            "spec" => PyJLChar.spec_dict(loaded.spec))
+end
 
 """
-    evaluate(; checkpoint, text_files, corpus_cache, streams, context, cell) -> Dict
+    sample(; model, length, temperature, top_k, top_p, prime, num_samples, seed) -> Vector{String}
+
+`pyjlchar sample`: `num_samples` texts from the loaded `model` (a handle).
+"""
+sample(; model, length, temperature, top_k, top_p, prime, num_samples, seed) =
+    PyJLChar.sample_text(Bridge.kept(model); length = length, temperature = temperature, top_k = top_k,
+                         top_p = top_p, prime = prime, seed = seed, num_samples = num_samples, hooks = BRIDGE_HOOKS)
+
+"""
+    open_stream(; model, prime, temperature, top_k, top_p, seed) -> Dict
+
+A stream of text from the loaded `model`, primed, kept under the returned "handle";
+`stream_next` draws from it.
+"""
+open_stream(; model, prime, temperature, top_k, top_p, seed) =
+    Dict{String,Any}("handle" => Bridge.keep(PyJLChar.open_stream(Bridge.kept(model); prime = prime,
+                                                                  temperature = temperature, top_k = top_k,
+                                                                  top_p = top_p, seed = seed, hooks = BRIDGE_HOOKS)))
+
+"The next `length` characters of the text `stream` (a handle), its state carried."
+stream_next(; stream, length) = PyJLChar.next_text!(Bridge.kept(stream), length, BRIDGE_HOOKS)
+
+"Lets go of loaded models and streams (their handles)."
+free(; handles) = Bridge.release(handles)
+
+"""
+    evaluate(; model, text_files, corpus_cache, streams) -> Dict
 
 `pyjlchar eval`: scores the text in `text_files` (encoded into `corpus_cache`) as `streams`
-pieces side by side, with `checkpoint` (a .params file or a run's prefix).
+pieces side by side, with the loaded `model` (a handle).
 """
-evaluate(; checkpoint, text_files, corpus_cache, streams, context, cell) =
-    PyJLChar.evaluate_corpus(PyJLChar.checkpoint_file(checkpoint),
+evaluate(; model, text_files, corpus_cache, streams) =
+    PyJLChar.evaluate_corpus(Bridge.kept(model),
                              PyJLChar.encoded_corpus(paths(text_files), corpus_cache; what = "text file",
                                                      hooks = BRIDGE_HOOKS);
-                             streams = streams, context = device(context), cell = as_cell(cell), hooks = BRIDGE_HOOKS)
+                             streams = streams, hooks = BRIDGE_HOOKS)
+
+"`evaluate` for a `text` given as it is, in memory."
+evaluate_text(; model, text, streams) =
+    PyJLChar.evaluate_text(Bridge.kept(model), text; streams = streams, hooks = BRIDGE_HOOKS)
 
 "`pyjlchar corpus info`: what the text in `corpus_files` holds, encoded into `corpus_cache`."
 corpus_info(; corpus_files, corpus_cache, train_ratio) =

@@ -80,12 +80,11 @@ a warm-up, for about `seconds`.
 function bench_sample(spec::ModelSpec; streams::Integer, seconds::Real, init_scale::Real, hooks::Hooks = NO_HOOKS)
     mx.srand(1)
     predictor = StatefulPredictor(spec, initial_params(spec, mx.UniformInitializer(init_scale)), 1, streams)
-    rng = MersenneTwister(1)
-    draw(n) = draw_chars(predictor, Int32[0], n, streams, rng, 1.0, 0, 1.0, Int32(spec.n_class - 1), hooks)
-    draw(20)   # warm-up: compilation and first allocations
+    drawing = TextDraw(predictor, MersenneTwister(1), 1.0, 0, 1.0, Int32(spec.n_class - 1), zeros(Int32, 1, streams))
+    draw!(drawing, 20, hooks)   # warm-up: compilation and first allocations
     n_chars, started = 0, time()
     while time() - started < seconds
-        draw(100)
+        draw!(drawing, 100, hooks)
         n_chars += 100streams
     end
     return Dict{String,Any}("chars_per_s" => n_chars / (time() - started), "streams" => streams)

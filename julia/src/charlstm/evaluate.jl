@@ -1,44 +1,36 @@
 # Scoring a text with a trained char-lstm: how well it predicts each next character.
 
 """
-    evaluate_corpus(params_path, corpus; streams=1, context=mx.cpu(), chunk_len=32, cell=nothing,
-                    hooks=NO_HOOKS) -> Dict
-    evaluate_text(params_path, text; ...)
+    evaluate_corpus(model::TrainedModel, corpus; streams=1, chunk_len=32, hooks=NO_HOOKS) -> Dict
+    evaluate_text(model::TrainedModel, text; ...)
 
 Scores the text of `corpus` (an EncodedCorpus, read from its memory map), or a `text` in
-memory, as `streams` contiguous pieces scored side by side as the columns of one batch (fewer
-when the text has fewer characters to predict): each piece is a stream whose states start at
-zero and carry from each character to the next. Every character after the first is
-predicted once: a piece starts with the last character of the one before. With one stream
-this is the whole text as one stream. Characters outside the vocabulary count as the unknown
-class (as in training's validation). Returns "nll" (mean per predicted character, natural
-log), "perplexity", "bits_per_char", "n_chars", "n_predicted", "unknown" (how many characters
-are outside the vocabulary) and "streams" (the number used). The graph is unrolled over
-`chunk_len` steps and run as `cell` (`:lstm`, `:fused`, `nothing`: the checkpoint's own),
-which only change the speed. Reports "task" events and polls `hooks` as it goes.
+memory, with `model` as `streams` contiguous pieces scored side by side as the columns of one
+batch (fewer when the text has fewer characters to predict): each piece is a stream whose
+states start at zero and carry from each character to the next. Every character after the
+first is predicted once: a piece starts with the last character of the one before. With one
+stream this is the whole text as one stream. Characters outside the vocabulary count as the
+unknown class (as in training's validation). Returns "nll" (mean per predicted character,
+natural log), "perplexity", "bits_per_char", "n_chars", "n_predicted", "unknown" (how many
+characters are outside the vocabulary) and "streams" (the number used). The graph is
+unrolled over `chunk_len` steps, which only changes the speed. Reports "task" events and
+polls `hooks` as it goes.
 """
-function evaluate_corpus(params_path::AbstractString, corpus::EncodedCorpus; cell::Union{Symbol,Nothing} = nothing,
-                         kwargs...)
-    meta, spec, arg_params = load_trained(params_path; cell = cell)
-    vocab = meta_vocab(meta)
-    classes = class_map(corpus.vocab, vocab)
-    unknown = sum(corpus.counts[classes .== unknown_class(vocab)])
-    return score_ids(spec, arg_params, corpus.ids, classes, unknown; kwargs...)
+function evaluate_corpus(model::TrainedModel, corpus::EncodedCorpus; kwargs...)
+    classes = class_map(corpus.vocab, model.vocab)
+    unknown = sum(corpus.counts[classes .== unknown_class(model.vocab)])
+    return score_ids(model, corpus.ids, classes, unknown; kwargs...)
 end
 
-function evaluate_text(params_path::AbstractString, text::AbstractString; cell::Union{Symbol,Nothing} = nothing,
-                       kwargs...)
-    meta, spec, arg_params = load_trained(params_path; cell = cell)
-    vocab = meta_vocab(meta)
-    ids = encode(vocab, text)
-    return score_ids(spec, arg_params, ids, Int32.(0:n_class(vocab)-1), count(==(unknown_class(vocab)), ids);
+function evaluate_text(model::TrainedModel, text::AbstractString; kwargs...)
+    ids = encode(model.vocab, text)
+    return score_ids(model, ids, Int32.(0:n_class(model.vocab)-1), count(==(unknown_class(model.vocab)), ids);
                      kwargs...)
 end
 
 # The scores of the text whose model classes are classes[ids .+ 1], `unknown` of them unknown.
-function score_ids(spec::ModelSpec, arg_params::AbstractDict, ids::AbstractVector{<:Integer}, classes::Vector{Int32},
-                   unknown::Integer; streams::Integer = 1, context::mx.Context = mx.cpu(), chunk_len::Integer = 32,
-                   hooks::Hooks = NO_HOOKS)
+function score_ids(model::TrainedModel, ids::AbstractVector{<:Integer}, classes::Vector{Int32}, unknown::Integer;
+                   streams::Integer = 1, chunk_len::Integer = 32, hooks::Hooks = NO_HOOKS)
     chunk_len >= 1 && streams >= 1 ||
         throw(ArgumentError("chunk_len and streams must be at least 1, got $chunk_len and $streams"))
     n_chars = length(ids)
@@ -46,7 +38,8 @@ function score_ids(spec::ModelSpec, arg_params::AbstractDict, ids::AbstractVecto
         throw(UserError("the text to score has $n_chars character(s): give at least 2 (each " *
                         "character after the first is predicted)"))
     pieces = stream_pieces(n_chars - 1, Int(streams))
-    nll = pieces_nll(spec, arg_params, ids, classes, pieces, Int(chunk_len), context, hooks) / (n_chars - 1)
+    nll = pieces_nll(model.spec, model.arg_params, ids, classes, pieces, Int(chunk_len), model.context, hooks) /
+          (n_chars - 1)
     return Dict{String,Any}("nll" => nll, "perplexity" => exp(nll), "bits_per_char" => nll / log(2),
                             "n_chars" => n_chars, "n_predicted" => n_chars - 1, "unknown" => unknown,
                             "streams" => n_streams(pieces))

@@ -53,6 +53,14 @@ function predict!(p::StatefulPredictor, ids::AbstractMatrix{<:Integer})
     return step_probs(p.spec, outputs, p.seq_len)
 end
 
+"Zeroes the carried states: the next `predict!` starts afresh, as a new predictor would."
+function reset_states!(p::StatefulPredictor)
+    for state in p.init_states
+        fill!(state, 0)
+    end
+    return p
+end
+
 "Makes `dst` go on from where `src` stopped: copies src's carried states into dst."
 function copy_states!(dst::StatefulPredictor, src::StatefulPredictor)
     for (d, s) in zip(dst.init_states, src.init_states)

@@ -6,69 +6,113 @@ using Random: MersenneTwister
 const POLL_EVERY = 32
 
 """
-    sample_text(params_path; length, temperature, top_k, top_p, prime, seed, num_samples,
-                context=mx.cpu(), cell=nothing, hooks=NO_HOOKS) -> Vector{String}
+    sample_text(model::TrainedModel; length, temperature, top_k, top_p, prime, seed, num_samples,
+                hooks=NO_HOOKS) -> Vector{String}
 
 `num_samples` texts, each the prime text followed by `length` drawn characters, all drawn as
-one batch from the checkpoint `<prefix>-NNNN.params`. `temperature` sharpens (< 1) or
-flattens (> 1) the model's distribution, 0 takes the likeliest character; `top_k` > 0 draws
-only among the k likeliest, `top_p` < 1 only among the likeliest whose probability sums to
-at least `top_p` (see `draw_class`). The same `seed` gives the same texts; `nothing` a random seed.
-The unknown class is never drawn. `cell` (`:lstm` or `:fused`) runs the checkpoint through
-that graph instead of its own (same maths, other speed). The texts are also reported as they
-grow, as "text" events whose `texts` are each stream's new characters.
+one batch from `model`. `temperature` sharpens (< 1) or flattens (> 1) the model's
+distribution, 0 takes the likeliest character; `top_k` > 0 draws only among the k likeliest,
+`top_p` < 1 only among the likeliest whose probability sums to at least `top_p` (see
+`draw_class`). The same `seed` gives the same texts; `nothing` a random seed. The unknown
+class is never drawn. The texts are also reported as they grow, as "text" events whose
+`texts` are each stream's new characters.
 """
-function sample_text(params_path::AbstractString; length::Integer, temperature::Real, top_k::Integer,
-                     top_p::Real, prime::AbstractString, seed::Union{Integer,Nothing}, num_samples::Integer,
-                     context::mx.Context = mx.cpu(), cell::Union{Symbol,Nothing} = nothing, hooks::Hooks = NO_HOOKS)
-    length >= 1 && isfinite(temperature) && temperature >= 0 && top_k >= 0 && 0 < top_p <= 1 && num_samples >= 1 ||
-        throw(ArgumentError("not valid sampling settings: $((length, temperature, top_k, top_p, num_samples))"))
-    meta, spec, arg_params = load_trained(params_path; cell = cell)
-    vocab = meta_vocab(meta)
-    isempty(prime) &&
-        throw(UserError("the prime text is empty: give at least one character to start from"))
-    unknown = unknown_chars(vocab, prime)
-    isempty(unknown) ||
-        throw(UserError("the prime text has characters the checkpoint's vocabulary lacks: " *
-                        join(repr.(string.(unknown)), ", ") * "; remove them from the prime text"))
-    predictor = StatefulPredictor(spec, arg_params, 1, Int(num_samples); context = context)
-    rng = seed === nothing ? MersenneTwister() : MersenneTwister(seed)
+function sample_text(model::TrainedModel; length::Integer, temperature::Real, top_k::Integer, top_p::Real,
+                     prime::AbstractString, seed::Union{Integer,Nothing}, num_samples::Integer, hooks::Hooks = NO_HOOKS)
+    length >= 1 && num_samples >= 1 ||
+        throw(ArgumentError("not valid sampling settings: length $length, num_samples $num_samples"))
+    draw = TextDraw(model, sampler!(model, Int(num_samples)); prime = prime, temperature = temperature,
+                    top_k = top_k, top_p = top_p, seed = seed, hooks = hooks)
     # Each stream's text as it grows, for a caller that shows it at once or keeps it on Ctrl-C.
     hooks.progress("text"; texts = fill(prime, num_samples))
+    vocab = model.vocab
     show(drawn, from, to) = hooks.progress("text"; texts = [decode(vocab, view(drawn, from:to, i)) for i in 1:num_samples])
-    drawn = draw_chars(predictor, encode(vocab, prime), Int(length), Int(num_samples), rng,
-                       Float64(temperature), Int(top_k), Float64(top_p), unknown_class(vocab), hooks; on_drawn = show)
+    drawn = draw!(draw, Int(length), hooks; on_drawn = show)
     return [prime * decode(vocab, view(drawn, :, i)) for i in 1:num_samples]
 end
 
-# Feeds the prime to every stream, then draws n_chars characters per stream (n_chars × streams).
-# `on_drawn(drawn, from, to)` sees each run of new rows as they are drawn, every POLL_EVERY steps.
-function draw_chars(predictor::StatefulPredictor, prime_ids::Vector{Int32}, n_chars::Int, n_streams::Int,
-                    rng, temperature::Float64, top_k::Int, top_p::Float64, unknown::Int32, hooks::Hooks;
-                    on_drawn = (drawn, from, to) -> nothing)
-    drawn = Matrix{Int32}(undef, n_chars, n_streams)
-    n_chars == 0 && return drawn
-    step = 0
-    for id in prime_ids[1:end-1]
-        predict!(predictor, fill(id, 1, n_streams))
-        (step += 1) % POLL_EVERY == 0 && hooks.poll()
+"""
+    TextDraw(model, predictor; prime, temperature, top_k, top_p, seed, hooks=NO_HOOKS)
+
+Drawing class ids through `predictor` (one step, one column per stream, its states carried),
+each stream primed with `prime` in `model`'s vocabulary: `draw!` draws the next ones, as many
+calls as wanted, going on where the last one stopped. The settings are `sample_text`'s.
+"""
+mutable struct TextDraw
+    predictor::StatefulPredictor
+    rng::MersenneTwister
+    temperature::Float64
+    top_k::Int
+    top_p::Float64
+    unknown::Int32         # the class never drawn
+    input::Matrix{Int32}   # each stream's last class, the next step's input
+end
+
+function TextDraw(model::TrainedModel, predictor::StatefulPredictor; prime::AbstractString, temperature::Real,
+                  top_k::Integer, top_p::Real, seed::Union{Integer,Nothing}, hooks::Hooks = NO_HOOKS)
+    isfinite(temperature) && temperature >= 0 && top_k >= 0 && 0 < top_p <= 1 ||
+        throw(ArgumentError("not valid sampling settings: temperature $temperature, top_k $top_k, top_p $top_p"))
+    isempty(prime) &&
+        throw(UserError("the prime text is empty: give at least one character to start from"))
+    unknown = unknown_chars(model.vocab, prime)
+    isempty(unknown) ||
+        throw(UserError("the prime text has characters the checkpoint's vocabulary lacks: " *
+                        join(repr.(string.(unknown)), ", ") * "; remove them from the prime text"))
+    ids = encode(model.vocab, prime)
+    streams = batch_size(predictor)
+    for (step, id) in enumerate(ids[1:end-1])
+        predict!(predictor, fill(id, 1, streams))
+        step % POLL_EVERY == 0 && hooks.poll()
     end
-    input = fill(prime_ids[end], 1, n_streams)
+    rng = seed === nothing ? MersenneTwister() : MersenneTwister(seed)
+    return TextDraw(predictor, rng, Float64(temperature), Int(top_k), Float64(top_p), unknown_class(model.vocab),
+                    fill(ids[end], 1, streams))
+end
+
+"""
+    draw!(draw, n_chars, hooks=NO_HOOKS; on_drawn=(drawn, from, to) -> nothing) -> Matrix{Int32}
+
+The next `n_chars` class ids of every stream (n_chars × streams). `on_drawn(drawn, from, to)`
+sees each run of new rows as they are drawn, every POLL_EVERY steps.
+"""
+function draw!(d::TextDraw, n_chars::Int, hooks::Hooks = NO_HOOKS; on_drawn = (drawn, from, to) -> nothing)
+    streams = batch_size(d.predictor)
+    drawn = Matrix{Int32}(undef, n_chars, streams)
     shown = 0
     for k in 1:n_chars
-        probs = predict!(predictor, input)[1]
-        for i in 1:n_streams
-            drawn[k, i] = draw_class(rng, view(probs, :, i), unknown, temperature, top_k, top_p)
+        probs = predict!(d.predictor, d.input)[1]
+        for i in 1:streams
+            drawn[k, i] = draw_class(d.rng, view(probs, :, i), d.unknown, d.temperature, d.top_k, d.top_p)
         end
-        input = drawn[k:k, :]
+        d.input = drawn[k:k, :]
         if k % POLL_EVERY == 0 || k == n_chars
             on_drawn(drawn, shown + 1, k)
             shown = k
+            hooks.poll()
         end
-        (step += 1) % POLL_EVERY == 0 && hooks.poll()
     end
     return drawn
 end
+
+"One stream of text: its drawing and the vocabulary that spells it."
+struct TextStream
+    draw::TextDraw
+    vocab::Vocabulary
+end
+
+"""
+    open_stream(model; prime, temperature, top_k, top_p, seed, hooks=NO_HOOKS) -> TextStream
+
+One stream of text from `model`, with a predictor of its own (sampling from `model` in
+between does not disturb it): `next_text!` draws its next characters.
+"""
+open_stream(model::TrainedModel; kwargs...) =
+    TextStream(TextDraw(model, StatefulPredictor(model.spec, model.arg_params, 1, 1; context = model.context);
+                        kwargs...), model.vocab)
+
+"The next `n_chars` characters of `stream`."
+next_text!(stream::TextStream, n_chars::Integer, hooks::Hooks = NO_HOOKS) =
+    decode(stream.vocab, view(draw!(stream.draw, Int(n_chars), hooks), :, 1))
 
 """
     draw_class(rng, probs, unknown, temperature, top_k, top_p) -> Int32

@@ -11,10 +11,11 @@ test_settings(; corpus = "test", train_ratio = 0.9, seq_len = 4, batch_size = 2,
     PyJLChar.TrainSettings(; corpus, train_ratio, seq_len, batch_size, optimizer, learning_rate, weight_decay,
                            grad_clip, init_scale, seed, lr_schedule, warmup, min_lr, lr_step, lr_factor)
 
-"`PyJLChar.sample_text` with the tests' defaults for what `kwargs` leaves out."
+"`PyJLChar.sample_text` of the checkpoint `path` with the tests' defaults for what `kwargs` leaves out."
 sample_from(path; kwargs...) =
-    PyJLChar.sample_text(path; merge((length = 100, temperature = 1.0, top_k = 0, top_p = 1.0, prime = "a", seed = nothing,
-                                      num_samples = 1), kwargs)...)
+    PyJLChar.sample_text(PyJLChar.TrainedModel(path);
+                         merge((length = 100, temperature = 1.0, top_k = 0, top_p = 1.0, prime = "a", seed = nothing,
+                                num_samples = 1), kwargs)...)
 
 const FIXTURE_TEXT = "hello world\nthe quick brown fox jumps over the lazy dog\n"
 

@@ -18,5 +18,5 @@
 
     path = mx.checkpoint_params_file(prefix, 5)
     @test sample_from(path; length = 23, temperature = 0, prime = "h") == ["hello world\nhello world\n"]
-    @test PyJLChar.evaluate_text(path, validation)["nll"] < 0.1
+    @test PyJLChar.evaluate_text(PyJLChar.TrainedModel(path), validation)["nll"] < 0.1
 end

@@ -26,7 +26,7 @@
     expected = step_by_step_nll(PyJLChar.encode(vocab, text))
 
     @testset "chunked scoring is one continuous stream (chunk_len $chunk_len)" for chunk_len in (7, 29, 100)
-        result = PyJLChar.evaluate_text(path, text; chunk_len = chunk_len)
+        result = PyJLChar.evaluate_text(PyJLChar.TrainedModel(path), text; chunk_len = chunk_len)
         @test abs(result["nll"] - expected) < 1e-4
         @test result["n_chars"] == 30 && result["n_predicted"] == 29 && result["unknown"] == 0
         @test result["perplexity"] ≈ exp(result["nll"])
@@ -35,7 +35,7 @@
 
     @testset "unknown characters are counted and scored as the unknown class" begin
         odd = "the ✓ QUICK fox"
-        result = PyJLChar.evaluate_text(path, odd)
+        result = PyJLChar.evaluate_text(PyJLChar.TrainedModel(path), odd)
         @test result["unknown"] == 6
         @test abs(result["nll"] - step_by_step_nll(PyJLChar.encode(vocab, odd))) < 1e-4
     end
@@ -45,10 +45,10 @@
         steps = cld(length(ids) - 1, streams)
         pieces = [ids[s:min(s + steps, end)] for s in 1:steps:length(ids)-1]   # each starts where the last ended
         expected = sum(step_by_step_nll(piece) * (length(piece) - 1) for piece in pieces) / (length(ids) - 1)
-        result = PyJLChar.evaluate_text(path, text; streams = streams, chunk_len = 4)
+        result = PyJLChar.evaluate_text(PyJLChar.TrainedModel(path), text; streams = streams, chunk_len = 4)
         @test abs(result["nll"] - expected) < 1e-4
         @test result["streams"] == length(pieces) && result["n_predicted"] == 29
-        @test PyJLChar.evaluate_text(path, text; streams = 1)["streams"] == 1
+        @test PyJLChar.evaluate_text(PyJLChar.TrainedModel(path), text; streams = 1)["streams"] == 1
     end
 
     @testset "a corpus scores from its memory map as the same text in memory" begin
@@ -58,14 +58,14 @@
         corpus = Base.CoreLogging.with_logger(() -> PyJLChar.encoded_corpus([file], joinpath(dir, "corpora")),
                                               Base.CoreLogging.NullLogger())
         for streams in (1, 4)
-            @test PyJLChar.evaluate_corpus(path, corpus; streams = streams) ==
-                  PyJLChar.evaluate_text(path, odd; streams = streams)
+            @test PyJLChar.evaluate_corpus(PyJLChar.TrainedModel(path), corpus; streams = streams) ==
+                  PyJLChar.evaluate_text(PyJLChar.TrainedModel(path), odd; streams = streams)
         end
-        @test PyJLChar.evaluate_corpus(path, corpus)["unknown"] == 6 * 20
+        @test PyJLChar.evaluate_corpus(PyJLChar.TrainedModel(path), corpus)["unknown"] == 6 * 20
     end
 
     @testset "a text too short to score" begin
-        @test_throws PyJLChar.UserError PyJLChar.evaluate_text(path, "a")
-        @test_throws PyJLChar.UserError PyJLChar.evaluate_text(path, "")
+        @test_throws PyJLChar.UserError PyJLChar.evaluate_text(PyJLChar.TrainedModel(path), "a")
+        @test_throws PyJLChar.UserError PyJLChar.evaluate_text(PyJLChar.TrainedModel(path), "")
     end
 end

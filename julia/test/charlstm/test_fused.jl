@@ -25,8 +25,9 @@
 
     @testset "the same NLL on the same weights, whichever cell evaluates" begin
         text = FIXTURE_TEXT
-        own = PyJLChar.evaluate_text(path, text)["nll"]
-        @test isapprox(PyJLChar.evaluate_text(path, text; cell = :fused)["nll"], own; atol = 1e-5)
+        own = PyJLChar.evaluate_text(PyJLChar.TrainedModel(path), text)["nll"]
+        as_fused = PyJLChar.TrainedModel(path; cell = :fused)
+        @test isapprox(PyJLChar.evaluate_text(as_fused, text)["nll"], own; atol = 1e-5)
         # A checkpoint saved by the fused cell, evaluated both ways.
         fused_dir = mktempdir()
         prefix = joinpath(fused_dir, "ptb")
@@ -34,8 +35,9 @@
         PyJLChar.write_meta(prefix, PyJLChar.new_meta(vocab, fused_spec, test_settings()))
         fused_path = mx.checkpoint_params_file(prefix, 1)
         @test PyJLChar.load_trained(fused_path)[2].cell == :fused
-        @test isapprox(PyJLChar.evaluate_text(fused_path, text)["nll"], own; atol = 1e-5)
-        @test isapprox(PyJLChar.evaluate_text(fused_path, text; cell = :lstm)["nll"], own; atol = 1e-5)
+        @test isapprox(PyJLChar.evaluate_text(PyJLChar.TrainedModel(fused_path), text)["nll"], own; atol = 1e-5)
+        as_lstm = PyJLChar.TrainedModel(fused_path; cell = :lstm)
+        @test isapprox(PyJLChar.evaluate_text(as_lstm, text)["nll"], own; atol = 1e-5)
         @test sample_from(fused_path; length = 20, temperature = 0, prime = "he") ==
               sample_from(path; length = 20, temperature = 0, prime = "he")
     end

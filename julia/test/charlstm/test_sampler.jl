@@ -78,6 +78,28 @@ import Random
         @test sample(top_p = 1e-6, seed = 9) == sample(temperature = 0)
     end
 
+    @testset "a loaded model samples again and again from fresh states, reusing its predictor" begin
+        model = PyJLChar.TrainedModel(path)
+        settings = (length = 40, temperature = 1.0, top_k = 0, top_p = 1.0, prime = "the ", seed = 7)
+        first_texts = PyJLChar.sample_text(model; settings..., num_samples = 2)
+        bound = model.sampler
+        @test PyJLChar.sample_text(model; settings..., num_samples = 2) == first_texts
+        @test first_texts == sample(seed = 7, num_samples = 2)
+        @test model.sampler === bound
+        @test PyJLChar.sample_text(model; settings..., num_samples = 1)[1] == sample(seed = 7)[1]
+    end
+
+    @testset "a stream goes on where it stopped: the same text as one sample" begin
+        model = PyJLChar.TrainedModel(path)
+        stream = PyJLChar.open_stream(model; prime = "the ", temperature = 1.0, top_k = 0, top_p = 1.0, seed = 3)
+        parts = [PyJLChar.next_text!(stream, n) for n in (1, 7, 32, 20)]
+        # Sampling in between leaves the stream alone: it has its own predictor.
+        PyJLChar.sample_text(model; length = 5, temperature = 1.0, top_k = 0, top_p = 1.0, prime = "a", seed = 1,
+                             num_samples = 1)
+        push!(parts, PyJLChar.next_text!(stream, 10))
+        @test "the " * join(parts) == sample(seed = 3, length = 70)[1]
+    end
+
     @testset "user errors" begin
         user_error(f) = try f(); nothing catch e; e isa PyJLChar.UserError ? e.msg : rethrow() end
         msg = user_error(() -> sample(prime = "héllo✓"))

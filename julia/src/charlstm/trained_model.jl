@@ -1,0 +1,34 @@
+# A checkpoint loaded once, then sampled, streamed from and scored any number of times.
+
+"""
+    TrainedModel(params_path; cell=nothing, context=mx.cpu())
+
+The checkpoint `params_path` (a `.params` file) with its meta file, as the `cell` model
+(`:lstm`, `:fused`; `nothing`: the cell that wrote it), run on `context`. Sampling keeps the
+one-step predictor it bound (`sampler!`), so calls with the same number of streams bind no
+new executor: a model used many times does not grow.
+"""
+mutable struct TrainedModel
+    path::String
+    meta::AbstractDict
+    spec::ModelSpec
+    vocab::Vocabulary
+    arg_params::AbstractDict
+    context::mx.Context
+    sampler::Union{StatefulPredictor,Nothing}
+end
+
+function TrainedModel(params_path::AbstractString; cell::Union{Symbol,Nothing} = nothing,
+                      context::mx.Context = mx.cpu())
+    meta, spec, arg_params = load_trained(params_path; cell = cell)
+    return TrainedModel(params_path, meta, spec, meta_vocab(meta), arg_params, context, nothing)
+end
+
+"A one-step predictor of `m` for `streams` streams, starting from zero states."
+function sampler!(m::TrainedModel, streams::Int)
+    if m.sampler === nothing || batch_size(m.sampler) != streams
+        m.sampler = StatefulPredictor(m.spec, m.arg_params, 1, streams; context = m.context)
+        return m.sampler
+    end
+    return reset_states!(m.sampler)
+end
