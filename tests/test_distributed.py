@@ -91,12 +91,19 @@ def test_2bit_compressed_sync_workers_stay_equal_and_learn(tmp_path):
 
 def test_a_worker_with_another_model_is_refused_in_one_sentence(tmp_path):
     nodes = start_cluster(tmp_path, steps=2, worker_env=({}, {"NODE_INPUTS": "3"}))
+    workers = nodes[3:5]
     try:
-        out, _ = nodes[4].communicate(timeout=300)   # worker 1; the rest of the job waits for it forever
+        # The scheduler ranks the workers as they register: whichever became worker 1 finds that
+        # its model is not worker 0's and ends; the rest of the job waits for it forever.
+        deadline = time.monotonic() + 300
+        while all(w.poll() is None for w in workers) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        ended = next(w for w in workers if w.poll() is not None)
+        out = ended.stdout.read()
     finally:
         for node in nodes:
             node.kill()
-    assert nodes[4].returncode != 0
+    assert ended.returncode != 0
     assert "worker 1 builds a model with other parameters (names or shapes) than worker 0" in out, out[-3000:]
 
 

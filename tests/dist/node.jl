@@ -29,9 +29,18 @@ net = mx.LinearRegressionOutput(mx.FullyConnected(mx.Variable(:data); num_hidden
                                 mx.Variable(:label); name = :out)
 mx.srand(1)
 model = mx.FeedForward(net)
-Base.CoreLogging.with_logger(Base.CoreLogging.NullLogger()) do
-    mx.fit(model, mx.SGD(lr = 0.1, momentum = 0.5), data; n_epoch = 1, eval_metric = mx.MSE(),
-           kvstore = kv === nothing ? :local : kv)
+try
+    Base.CoreLogging.with_logger(Base.CoreLogging.NullLogger()) do
+        mx.fit(model, mx.SGD(lr = 0.1, momentum = 0.5), data; n_epoch = 1, eval_metric = mx.MSE(),
+               kvstore = kv === nothing ? :local : kv)
+    end
+catch e
+    # As pyjlchar's own job nodes do: a worker that failed inside a job leaves ps-lite's
+    # threads running, and a normal exit can hang or abort under them.
+    showerror(stderr, e)
+    println(stderr)
+    flush(stderr)
+    ccall(:_exit, Cvoid, (Cint,), 1)
 end
 write(out, join(vcat(vec(copy(model.arg_params[:fc_weight])), copy(model.arg_params[:fc_bias])), " "))
 kv === nothing || mx.close!(kv)
