@@ -3,6 +3,7 @@ cluster: a scheduler, two servers and two workers, each a process of its own."""
 import json
 import math
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -165,7 +166,7 @@ def test_a_killed_worker_stops_the_whole_job_with_one_sentence(tmp_path):
     rest = job.stderr.read()
     assert job.wait(timeout=60) == 1
     assert time.monotonic() - killed < 15
-    assert "worker 1 failed (exit code -9), so the whole job was stopped" in rest, rest
+    assert re.search(r"worker \d failed \(exit code -9\), so the whole job was stopped", rest), rest
     # The newest checkpoint, the first epoch's or one of the epoch in progress that worker 0 saved.
     assert f"its last checkpoint is {tmp_path / 'ck' / 'tiny-'}" in rest and "with --resume continues" in rest, rest
     assert "Traceback" not in rest
