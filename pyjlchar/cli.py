@@ -214,16 +214,15 @@ def train(config_path, context, epochs, batch_size, seq_len, corpus, checkpoint_
         api.train(settings, resume=resume, allow_new_text=allow_new_text, on_progress=reporter)
     except Interrupted as e:
         reporter.close()
-        in_job = charlstm.job_role() == "worker"
-        if in_job and (reporter.checkpoints or resume):
-            click.echo(f"{e.what}; the checkpoint above keeps the job's work so far: start the job again with "
-                       "--resume added to its train command to continue it", err=True)
-        elif reporter.checkpoints or resume:
+        saved = reporter.checkpoints or resume
+        if charlstm.job_role() == "worker":
+            if saved:  # else worker 0, which saves, speaks for the job
+                click.echo(f"{e.what}; the checkpoint above keeps the job's work so far: start the job again "
+                           "with --resume added to its train command to continue it", err=True)
+        elif saved:
             again = ["pyjlchar", *sys.argv[1:]] + ([] if resume else ["--resume"])
             click.echo(f"{e.what}; the checkpoint above keeps the work so far. Resume with:\n  "
                        + " ".join(again), err=True)
-        elif in_job:
-            pass  # worker 0 saves and speaks for the job
         else:
             click.echo(f"{e.what} before the first checkpoint was saved: there is nothing to resume; "
                        "start the run again", err=True)

@@ -20,6 +20,12 @@ def _rate(per_s: float) -> str:
     return f"{per_s / 1000:.1f}k" if per_s >= 1000 else f"{per_s:.0f}"
 
 
+
+def log_line(event: dict) -> str:
+    """A "log" event as its line on stderr: the message, after its level unless that is info."""
+    level = event.get("level", "info")
+    return event["message"] if level == "info" else f"{level}: {event['message']}"
+
 class Reporter:
     """Callable that takes the bridge's events; `live` defaults to whether stderr is a terminal."""
 
@@ -36,8 +42,7 @@ class Reporter:
             self.checkpoints.append(event["path"])
         elif kind == "log":
             self._clear()
-            prefix = "" if event.get("level", "info") == "info" else f"{event['level']}: "
-            print(prefix + event["message"], file=self.stream, flush=True)
+            print(log_line(event), file=self.stream, flush=True)
         elif kind == "progress" and self.live:
             self._draw(event)
         elif kind == "task" and self.live:
@@ -94,8 +99,7 @@ class Bars:
         if kind == "checkpoint":
             self.checkpoints.append(event["path"])
         elif kind == "log":
-            prefix = "" if event.get("level", "info") == "info" else f"{event['level']}: "
-            tqdm.write(prefix + event["message"], file=sys.stderr)
+            tqdm.write(log_line(event), file=sys.stderr)
         elif kind == "progress":
             bar = self._bar_for(("epoch", event["epoch"]), total=event["n_batch"], unit="batch", leave=True,
                                 desc=f"epoch {event['epoch']}/{event['n_epoch']}")
