@@ -79,8 +79,8 @@ a warm-up, for about `seconds`.
 """
 function bench_sample(spec::ModelSpec; streams::Integer, seconds::Real, init_scale::Real, hooks::Hooks = NO_HOOKS)
     mx.srand(1)
-    predictor = StatefulPredictor(spec, initial_params(spec, mx.UniformInitializer(init_scale)), 1, streams)
-    drawing = TextDraw(predictor, MersenneTwister(1), 1.0, 0, 1.0, Int32(spec.n_class - 1), zeros(Int32, 1, streams))
+    predictor = step_predictor(spec, initial_params(spec, mx.UniformInitializer(init_scale)), streams)
+    drawing = TextDraw(predictor, MersenneTwister(1), 1.0, 0, 1.0, spec.n_class - 1, zeros(Int32, streams))
     draw!(drawing, 20, hooks)   # warm-up: compilation and first allocations
     n_chars, started = 0, time()
     while time() - started < seconds

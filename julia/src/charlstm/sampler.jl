@@ -34,22 +34,25 @@ end
 """
     TextDraw(model, predictor; prime, temperature, top_k, top_p, seed, hooks=NO_HOOKS)
 
-Drawing class ids through `predictor` (one step, one column per stream, its states carried),
-each stream primed with `prime` in `model`'s vocabulary: `draw!` draws the next ones, as many
-calls as wanted, going on where the last one stopped. The settings are `sample_text`'s.
+Drawing class ids through `predictor` (a `step_predictor`: one step, one column per stream,
+its states carried), each stream primed with `prime` in `model`'s vocabulary: `draw!` draws
+the next ones, as many calls as wanted, going on where the last one stopped. The settings are
+`sample_text`'s.
 """
 mutable struct TextDraw
-    predictor::StatefulPredictor
+    predictor::Union{StepPredictor,StatefulPredictor}
     rng::MersenneTwister
     temperature::Float64
     top_k::Int
     top_p::Float64
     unknown::Int32         # the class never drawn
-    input::Matrix{Int32}   # each stream's last class, the next step's input
+    input::Vector{Int32}   # each stream's last class, the next step's input
+    weights::Vector{Float64}   # draw_class's work space, one per class
 end
 
-function TextDraw(model::TrainedModel, predictor::StatefulPredictor; prime::AbstractString, temperature::Real,
-                  top_k::Integer, top_p::Real, seed::Union{Integer,Nothing}, hooks::Hooks = NO_HOOKS)
+function TextDraw(model::TrainedModel, predictor::Union{StepPredictor,StatefulPredictor}; prime::AbstractString,
+                  temperature::Real, top_k::Integer, top_p::Real, seed::Union{Integer,Nothing},
+                  hooks::Hooks = NO_HOOKS)
     isfinite(temperature) && temperature >= 0 && top_k >= 0 && 0 < top_p <= 1 ||
         throw(ArgumentError("not valid sampling settings: temperature $temperature, top_k $top_k, top_p $top_p"))
     isempty(prime) &&
@@ -61,13 +64,17 @@ function TextDraw(model::TrainedModel, predictor::StatefulPredictor; prime::Abst
     ids = encode(model.vocab, prime)
     streams = batch_size(predictor)
     for (step, id) in enumerate(ids[1:end-1])
-        predict!(predictor, fill(id, 1, streams))
+        predict_step!(predictor, fill(id, streams))
         step % POLL_EVERY == 0 && hooks.poll()
     end
     rng = seed === nothing ? MersenneTwister() : MersenneTwister(seed)
-    return TextDraw(predictor, rng, Float64(temperature), Int(top_k), Float64(top_p), unknown_class(model.vocab),
-                    fill(ids[end], 1, streams))
+    return TextDraw(predictor, rng, temperature, top_k, top_p, unknown_class(model.vocab), fill(ids[end], streams))
 end
+
+TextDraw(predictor, rng::MersenneTwister, temperature::Real, top_k::Integer, top_p::Real, unknown::Integer,
+         input::AbstractVector{<:Integer}) =
+    TextDraw(predictor, rng, Float64(temperature), Int(top_k), Float64(top_p), Int32(unknown), Vector{Int32}(input),
+             Vector{Float64}(undef, unknown + 1))
 
 """
     draw!(draw, n_chars, hooks=NO_HOOKS; on_drawn=(drawn, from, to) -> nothing) -> Matrix{Int32}
@@ -80,11 +87,11 @@ function draw!(d::TextDraw, n_chars::Int, hooks::Hooks = NO_HOOKS; on_drawn = (d
     drawn = Matrix{Int32}(undef, n_chars, streams)
     shown = 0
     for k in 1:n_chars
-        probs = predict!(d.predictor, d.input)[1]
+        probs = predict_step!(d.predictor, d.input)
         for i in 1:streams
-            drawn[k, i] = draw_class(d.rng, view(probs, :, i), d.unknown, d.temperature, d.top_k, d.top_p)
+            d.input[i] = drawn[k, i] = draw_class!(d.weights, d.rng, view(probs, :, i), d.unknown, d.temperature,
+                                                   d.top_k, d.top_p)
         end
-        d.input = drawn[k:k, :]
         if k % POLL_EVERY == 0 || k == n_chars
             on_drawn(drawn, shown + 1, k)
             shown = k
@@ -107,23 +114,27 @@ One stream of text from `model`, with a predictor of its own (sampling from `mod
 between does not disturb it): `next_text!` draws its next characters.
 """
 open_stream(model::TrainedModel; kwargs...) =
-    TextStream(TextDraw(model, StatefulPredictor(model.spec, model.arg_params, 1, 1; context = model.context);
-                        kwargs...), model.vocab)
+    TextStream(TextDraw(model, step_predictor(model.spec, model.arg_params, 1; context = model.context); kwargs...),
+               model.vocab)
 
 "The next `n_chars` characters of `stream`."
 next_text!(stream::TextStream, n_chars::Integer, hooks::Hooks = NO_HOOKS) =
     decode(stream.vocab, view(draw!(stream.draw, Int(n_chars), hooks), :, 1))
 
 """
-    draw_class(rng, probs, unknown, temperature, top_k, top_p) -> Int32
+    draw_class!(weights, rng, probs, unknown, temperature, top_k, top_p) -> Int32
 
 A 0-based class id drawn from `probs` sharpened by `temperature` (0: the likeliest) among
 the `top_k` likeliest classes (0: all), then among the smallest set of the likeliest of those
 whose sharpened, renormalised probability sums to at least `top_p` (nucleus sampling; 1: all),
 never the `unknown` class. With `top_p` = 1 the draws are those of a draw without it.
+`weights` (one per class) is work space, so that a draw allocates nothing unless it cuts
+by top_k or top_p.
 """
-function draw_class(rng, probs::AbstractVector, unknown::Integer, temperature::Float64, top_k::Int, top_p::Float64)
-    logp = log.(Float64.(probs))
+function draw_class!(weights::Vector{Float64}, rng, probs::AbstractVector, unknown::Integer, temperature::Float64,
+                     top_k::Int, top_p::Float64)
+    logp = weights
+    logp .= log.(Float64.(probs))
     logp[unknown + 1] = -Inf
     temperature == 0 && return Int32(argmax(logp) - 1)
     if 0 < top_k < length(logp)
@@ -131,7 +142,8 @@ function draw_class(rng, probs::AbstractVector, unknown::Integer, temperature::F
         logp[dropped] .= -Inf
     end
     # p^(1/T), scaled by the largest so that small temperatures cannot overflow.
-    weights = exp.((logp .- maximum(logp)) ./ temperature)
+    top = maximum(logp)
+    weights .= exp.((logp .- top) ./ temperature)
     if top_p < 1
         order = sortperm(weights; rev = true)
         mass = cumsum(weights[order])

@@ -15,7 +15,7 @@ mutable struct TrainedModel
     vocab::Vocabulary
     arg_params::AbstractDict
     context::mx.Context
-    sampler::Union{StatefulPredictor,Nothing}
+    sampler::Union{StepPredictor,StatefulPredictor,Nothing}
 end
 
 function TrainedModel(params_path::AbstractString; cell::Union{Symbol,Nothing} = nothing,
@@ -27,7 +27,7 @@ end
 "A one-step predictor of `m` for `streams` streams, starting from zero states."
 function sampler!(m::TrainedModel, streams::Int)
     if m.sampler === nothing || batch_size(m.sampler) != streams
-        m.sampler = StatefulPredictor(m.spec, m.arg_params, 1, streams; context = m.context)
+        m.sampler = step_predictor(m.spec, m.arg_params, streams; context = m.context)
         return m.sampler
     end
     return reset_states!(m.sampler)

@@ -8,6 +8,7 @@ using Printf
 import Random
 using Serialization: deserialize, serialize
 using SHA: sha256
+using ..JSON: parse_json
 
 include("base.jl")
 # The operator functions are generated from this library's registry: recompile when it changes.
@@ -21,6 +22,8 @@ include("symbolic_node.jl")
 include("ops.jl")
 include("arithmetic.jl")
 include("executor.jl")
+include("cached_op.jl")
+include("profiler.jl")
 include("random.jl")
 include("initializer.jl")
 include("checkpoint.jl")

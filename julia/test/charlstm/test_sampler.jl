@@ -4,6 +4,7 @@ import Random
     dir = mktempdir()
     path, params, vocab, spec = make_checkpoint(dir)
     sample(; kwargs...) = sample_from(path; length = 40, prime = "the ", kwargs...)
+    draw(rng, probs, args...) = PyJLChar.draw_class!(Vector{Float64}(undef, length(probs)), rng, probs, args...)
 
     @testset "prime + length characters from the vocabulary, one per sample" begin
         texts = sample(seed = 1, num_samples = 3)
@@ -36,28 +37,28 @@ import Random
     @testset "draw_class: temperature, top_k, never the unknown class" begin
         rng = Random.MersenneTwister(0)
         probs = Float32[0.1, 0.3, 0.2, 0.4]   # the last class is the unknown one
-        @test PyJLChar.draw_class(rng, probs, 3, 0.0, 0, 1.0) == 1
-        draws = [PyJLChar.draw_class(rng, probs, 3, 1.0, 2, 1.0) for _ in 1:2000]
+        @test draw(rng, probs, 3, 0.0, 0, 1.0) == 1
+        draws = [draw(rng, probs, 3, 1.0, 2, 1.0) for _ in 1:2000]
         @test Set(draws) == Set(Int32[1, 2])
         @test 0.5 < count(==(1), draws) / 2000 < 0.7   # 0.3 / (0.3 + 0.2)
-        @test Set(PyJLChar.draw_class(rng, probs, 3, 1.0, 0, 1.0) for _ in 1:500) == Set(Int32[0, 1, 2])
-        @test all(PyJLChar.draw_class(rng, probs, 3, 0.05, 0, 1.0) == 1 for _ in 1:200)
+        @test Set(draw(rng, probs, 3, 1.0, 0, 1.0) for _ in 1:500) == Set(Int32[0, 1, 2])
+        @test all(draw(rng, probs, 3, 0.05, 0, 1.0) == 1 for _ in 1:200)
     end
 
     @testset "draw_class: top_p 1 draws what the sampler drew before top_p existed" begin
         # Recorded with the draw_class that had no top_p: the same seed must keep its text.
         rng = Random.MersenneTwister(11)
         probs = Float32[0.05, 0.25, 0.1, 0.3, 0.2, 0.1]
-        @test [PyJLChar.draw_class(rng, probs, 5, 1.0, 0, 1.0) for _ in 1:24] ==
+        @test [draw(rng, probs, 5, 1.0, 0, 1.0) for _ in 1:24] ==
               Int32[2, 3, 4, 3, 2, 2, 3, 3, 4, 1, 1, 3, 1, 0, 1, 3, 1, 4, 4, 1, 1, 2, 3, 4]
-        @test [PyJLChar.draw_class(rng, probs, 5, 0.7, 3, 1.0) for _ in 1:12] ==
+        @test [draw(rng, probs, 5, 0.7, 3, 1.0) for _ in 1:12] ==
               Int32[4, 3, 3, 4, 4, 3, 3, 3, 3, 4, 3, 4]
     end
 
     @testset "draw_class: top_p keeps the likeliest classes up to that mass, after top_k" begin
         rng = Random.MersenneTwister(0)
         probs = Float32[0.1, 0.4, 0.2, 0.3, 0.0]   # the last class is the unknown one
-        draws(k, p; T = 1.0, n = 2000) = [PyJLChar.draw_class(rng, probs, 4, T, k, p) for _ in 1:n]
+        draws(k, p; T = 1.0, n = 2000) = [draw(rng, probs, 4, T, k, p) for _ in 1:n]
         @test Set(draws(0, 0.35)) == Set(Int32[1])           # 0.4 alone reaches 0.35
         @test Set(draws(0, 0.5)) == Set(Int32[1, 3])         # 0.4 + 0.3 is the smallest set past 0.5
         d = draws(0, 0.65)
@@ -98,6 +99,35 @@ import Random
                              num_samples = 1)
         push!(parts, PyJLChar.next_text!(stream, 10))
         @test "the " * join(parts) == sample(seed = 3, length = 70)[1]
+    end
+
+    @testset "the fused step predictor: the training graph's probabilities, states carried, the same text" begin
+        model = PyJLChar.TrainedModel(path; cell = :fused)
+        streams = 3
+        step = PyJLChar.StepPredictor(model.spec, model.arg_params, streams)
+        graph = PyJLChar.StatefulPredictor(model.spec, model.arg_params, 1, streams)
+        rng = Random.MersenneTwister(5)
+        for _ in 1:30   # past the first steps, so the states it alternates must be the right ones
+            ids = Int32.(rand(rng, 0:model.spec.n_class - 1, streams))
+            @test PyJLChar.predict_step!(step, ids) == PyJLChar.predict!(graph, reshape(ids, 1, :))[1]
+        end
+        PyJLChar.reset_states!(step)
+        PyJLChar.reset_states!(graph)
+        @test PyJLChar.predict_step!(step, Int32[1, 2, 3]) == PyJLChar.predict!(graph, Int32[1 2 3])[1]
+        # The text a seed draws through the training graph bound for one step, as sampling did before.
+        settings = (prime = "the ", temperature = 0.8, top_k = 0, top_p = 1.0, seed = 21)
+        before = PyJLChar.TextDraw(model, PyJLChar.StatefulPredictor(model.spec, model.arg_params, 1, 2); settings...)
+        @test PyJLChar.sample_text(model; length = 60, num_samples = 2, settings...) ==
+              ["the " * PyJLChar.decode(vocab, view(drawn, :, i)) for drawn in [PyJLChar.draw!(before, 60)] for i in 1:2]
+        @test model.sampler isa PyJLChar.StepPredictor
+        @test PyJLChar.TrainedModel(path; cell = :lstm).spec.cell == :lstm   # the unrolled cell keeps its graph
+    end
+
+    @testset "a draw allocates nothing beyond its predictor's step" begin
+        probs = Float32[0.1, 0.4, 0.2, 0.3, 0.0]
+        weights, rng = zeros(length(probs)), Random.MersenneTwister(1)
+        PyJLChar.draw_class!(weights, rng, probs, 4, 0.9, 0, 1.0)
+        @test @allocated(PyJLChar.draw_class!(weights, rng, probs, 4, 0.9, 0, 1.0)) == 0
     end
 
     @testset "user errors" begin
