@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from . import cores
 from .errors import Interrupted, UserError
 
 GRACE_S = 10  # after a stop request, before the stragglers are killed
@@ -155,9 +156,13 @@ def start(args: list[str], workers: int, servers: int, port: int, hosts: list[st
     roles = [("scheduler", "scheduler", 0)] + [(f"server {i}", "server", i) for i in range(servers)] + \
             [(f"worker {i}", "worker", i) for i in range(workers)]
     nodes = []
+    # Nodes starting side by side would each find the cores idle and take them all: the workers
+    # share them instead (the scheduler and the servers do little arithmetic).
+    shared = {"OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS") or str(max(1, cores.available() // workers))}
     for name, role, i in roles:
         if hosts is None:
-            env = {**os.environ, **job_variables(role, "127.0.0.1", port, workers, servers), "DMLC_INTERFACE": "lo"}
+            env = {**os.environ, **job_variables(role, "127.0.0.1", port, workers, servers), "DMLC_INTERFACE": "lo",
+                   **shared}
             # Every node's messages reach the terminal; the scheduler and servers print no data.
             quiet = subprocess.DEVNULL if role != "worker" else None
             nodes.append(Node(name, role, subprocess.Popen([sys.executable, "-m", "pyjlchar", *args], env=env,

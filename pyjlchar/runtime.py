@@ -13,6 +13,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import cores
 from .errors import UserError
 
 PACKAGE = Path(__file__).resolve().parent
@@ -143,10 +144,8 @@ def julia_environment(info: JuliaInfo, devices: list | None) -> dict:
         "JULIA_LOAD_PATH": "@" + os.pathsep + "@stdlib",
         "JULIA_DEPOT_PATH": str(cache_dir() / "julia-depot"),
         "MXNET_LIBRARY_PATH": str(libmxnet_path()),
-        # One OpenMP thread per operator: libmxnet's engine threads already keep the cores busy,
-        # and spinning OpenMP teams on top of them (or of any other busy process) slowed
-        # training more than tenfold on 2 cores (measured). Set OMP_NUM_THREADS to override.
-        "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS") or "1",
+        # A thread per idle core (cores.py): all of a quiet machine, no more than a busy one has.
+        "OMP_NUM_THREADS": cores.omp_threads(),
         # libmxnet would print an MKLDNN line on stdout at every bind.
         "MXNET_SUBGRAPH_VERBOSE": os.environ.get("MXNET_SUBGRAPH_VERBOSE", "0"),
     }
