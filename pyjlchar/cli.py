@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -249,7 +250,9 @@ def _train_settings(config_path, context, epochs, batch_size, seq_len, corpus, c
               help="A .params file (checkpoints/ptb-0021.params), or a run's prefix "
                    "(checkpoints/ptb) to use its epoch with the best validation NLL.")
 @click.option("--config", "config_path", metavar="FILE", help="Take the defaults from this file's [sample] section.")
-@click.option("--length", type=int, help="Characters to generate per sample (default 100).")
+@click.option("--length", type=int,
+              help="Characters to generate per sample (default 100; with --stream, no end unless a "
+                   "length is given).")
 @click.option("--temperature", type=float, help="1 samples the model as is, lower is more conservative, 0 always takes the likeliest character.")
 @click.option("--top-k", type=int, help="Draw only from the k likeliest characters (0: no limit).")
 @click.option("--top-p", type=float,
@@ -259,30 +262,51 @@ def _train_settings(config_path, context, epochs, batch_size, seq_len, corpus, c
 @click.option("--prime-file", metavar="FILE", help="Start from the text of this UTF-8 file, as it is.")
 @click.option("--seed", type=click.IntRange(0, 2**31 - 1),
               help="Random seed, 0 to 2147483647: the same seed gives the same text.")
-@click.option("--num-samples", type=int, help="Samples to draw, all in one batch (default 10).")
+@click.option("--num-samples", type=int, help="Samples to draw, all in one batch (default 10; --stream draws one).")
 @click.option("--context", metavar="DEVICE", help="cpu or gpu (default cpu).")
 @click.option("--cell", type=click.Choice(["lstm", "fused"]), default="fused", show_default=True,
               help="The graph that runs the checkpoint, whichever cell trained it: fused (libmxnet's "
                    "RNN operator) is the faster; lstm (the unrolled cells) gives the same "
                    "probabilities up to rounding.")
+@click.option("--stream", is_flag=True,
+              help="Write one sample as it is drawn, endless unless a length is given: it runs until "
+                   "Ctrl-C or until the output's reader stops (| head -c 1000).")
 @_set_option("--set sample.top_k=10", " Sampling uses the [sample] keys and train.context.")
 def sample(checkpoint, config_path, length, temperature, top_k, top_p, prime, prime_file, seed, num_samples, context,
-           cell, assignments):
+           cell, stream, assignments):
     """Generate text from a trained checkpoint; samples go to stdout. A single sample is
     written as it is drawn; Ctrl-C prints what was drawn so far.
+
+    --stream writes one sample as it is drawn, with no end unless --length, --set sample.length
+    or the --config file's [sample] length gives one: Ctrl-C, or a reader that stops reading,
+    ends it. With the same seed and length it writes the text sample writes without it.
 
     \b
     Examples:
       pyjlchar sample --checkpoint checkpoints/ptb --prime "ROMEO:" --length 300 --seed 1
       pyjlchar sample --checkpoint checkpoints/ptb --prime-file opening.txt --top-p 0.9
       head -c 200 play.txt | pyjlchar sample --checkpoint checkpoints/ptb --prime - --set sample.top_k=10
+      pyjlchar sample --checkpoint checkpoints/ptb --stream --temperature 0.8 | head -c 5000
     """
     from . import api
+    from . import config
 
     flags = {"sample.length": length, "sample.temperature": temperature, "sample.top_k": top_k,
              "sample.top_p": top_p, "sample.prime": _prime_text(prime, prime_file),
              "sample.num_samples": num_samples, "train.context": context}
     settings = _config_and_flags(config_path, flags, assignments)
+    if stream:
+        # Only the command line's num_samples is refused: a config file's is for sampling
+        # without --stream (quick.toml's is 3).
+        asked = settings["sample"]["num_samples"]
+        if "sample.num_samples" in config.given(None, flags, assignments) and asked != 1:
+            given_as = "--num-samples" if num_samples is not None else "--set sample.num_samples"
+            raise UserError(f"--stream writes one sample, not {asked}: leave out {given_as}, "
+                            f"or leave out --stream to draw {asked} samples")
+        endless = "sample.length" not in config.given(config_path, flags, assignments)
+        _stream_sample(api.load(checkpoint, cell=cell, context=settings["train"]["context"]), settings["sample"],
+                       None if endless else settings["sample"]["length"], seed)
+        return
     streams = settings["sample"]["num_samples"]
     drawn: list[list[str]] = [[] for _ in range(streams)]
 
@@ -302,6 +326,25 @@ def sample(checkpoint, config_path, length, temperature, top_k, top_p, prime, pr
         click.echo(f"{e.what}; the text above is what was drawn so far", err=True)
         sys.exit(e.exit_code)
     _print_samples(texts if streams > 1 else [""])
+
+
+def _stream_sample(model, drawing: dict, length: int | None, seed: int | None) -> None:
+    """The prime, then the characters drawn after it, each chunk written as it comes; endless
+    when `length` is None."""
+    try:
+        # Opened first: a prime the model cannot read is refused before anything is written.
+        text = model.stream(drawing["prime"], length=length, temperature=drawing["temperature"],
+                            top_k=drawing["top_k"], top_p=drawing["top_p"], seed=seed)
+        chunk = drawing["prime"]
+        while chunk:
+            click.echo(chunk, nl=False)  # which flushes: each chunk shows as it is drawn
+            chunk = text.next_chunk()
+    except KeyboardInterrupt as e:  # in a Julia call (Interrupted), or in Python between two
+        stopped = e if isinstance(e, Interrupted) else Interrupted(signal.SIGINT)
+        click.echo()
+        click.echo(f"{stopped.what}; the text above is what was drawn so far", err=True)
+        sys.exit(stopped.exit_code)
+    click.echo()
 
 
 def _prime_text(prime: str | None, prime_file: str | None) -> str | None:

@@ -209,6 +209,23 @@ def load_config(path: str | dict | None, overrides: dict | None = None, assignme
     dict like {"train.epochs": 5} where None means "flag not given", which errors say came
     from `source`."""
     config = copy.deepcopy(DEFAULTS)
+    for source, values in _layers(path, overrides, assignments, source):
+        for section, keys in _validated(source, values).items():
+            config[section].update(keys)
+    _check_together(config["train"])
+    return config
+
+
+def given(path: str | dict | None, overrides: dict | None = None, assignments=()) -> set[str]:
+    """The settings ("section.key") that `load_config` takes from the file, `assignments` or
+    `overrides` rather than from DEFAULTS (whatever their values); for settings `load_config`
+    has accepted."""
+    return {f"{section}.{key}" for _, values in _layers(path, overrides, assignments, COMMAND_LINE)
+            for section, keys in values.items() for key in keys}
+
+
+def _layers(path: str | dict | None, overrides: dict | None, assignments, source: str) -> list[tuple[str, dict]]:
+    """What `load_config` lays over DEFAULTS, in order: (where it comes from, {section: {key: value}})."""
     layers = []
     if isinstance(path, dict):
         layers.append(("the settings given", path))
@@ -218,11 +235,7 @@ def load_config(path: str | dict | None, overrides: dict | None = None, assignme
     # Each --set is its own layer, so that an error quotes it.
     layers += [(f"{SET_OPTION} {text}", _nested(dict([_assignment(text)]))) for text in assignments]
     layers.append((source, _nested({k: v for k, v in (overrides or {}).items() if v is not None})))
-    for source, values in layers:
-        for section, keys in _validated(source, values).items():
-            config[section].update(keys)
-    _check_together(config["train"])
-    return config
+    return layers
 
 
 def _check_together(train: dict) -> None:

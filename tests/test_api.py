@@ -97,6 +97,16 @@ def test_a_stream_yields_characters_lazily_with_the_state_carried(model):
     assert len([c for c, _ in zip(endless, range(100))]) == 100
 
 
+def test_a_stream_gives_its_text_a_chunk_at_a_time(model):
+    stream = model.stream("First", length=70, seed=3)
+    pieces = [next(stream)]  # a chunk begun by iterating: next_chunk gives the rest of it first
+    while piece := stream.next_chunk():
+        pieces.append(piece)
+    assert [len(p) for p in pieces] == [1, pj.api.STREAM_CHUNK - 1, pj.api.STREAM_CHUNK, 70 - 2 * pj.api.STREAM_CHUNK]
+    assert "".join(pieces) == model.sample(70, prime="First", seed=3)[len("First"):]
+    assert stream.next_chunk() == "" and list(stream) == []
+
+
 def test_evaluate_a_file_or_a_text(model, corpus):
     from_file = model.evaluate(corpus, streams=1)
     from_text = model.evaluate(text=CORPUS_TEXT, streams=1)

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from pyjlchar.config import DEFAULTS, load_config, parse_context
+from pyjlchar.config import DEFAULTS, given, load_config, parse_context
 from pyjlchar.errors import UserError
 
 SHIPPED = Path(__file__).resolve().parent.parent / "config" / "shakespeare.toml"
@@ -218,6 +218,13 @@ def test_set_goes_over_the_file_and_flags_over_set(tmp_path):
     config = load_config(path, {"train.epochs": 5, "train.seed": None}, ["train.epochs=4", "train.seed=2"])
     assert config["train"]["epochs"] == 5 and config["train"]["seed"] == 2
     assert load_config(None, {}, ["train.seed=2", "train.seed=3"])["train"]["seed"] == 3  # the last one wins
+
+
+def test_given_names_the_settings_not_left_at_their_defaults(tmp_path):
+    path = write_toml(tmp_path, "[sample]\nlength = 100\n")  # the default's value, but given
+    assert given(path, {"sample.top_k": 3, "sample.temperature": None}, ["train.epochs=2"]) == {
+        "sample.length", "sample.top_k", "train.epochs"}
+    assert given(None, {"sample.length": None}) == set()
 
 
 @pytest.mark.parametrize("section, key, value", BAD_VALUES)
