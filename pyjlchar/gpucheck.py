@@ -136,9 +136,11 @@ def install(what: str, log) -> Path:
         out = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--no-deps",
                               "--disable-pip-version-check", what], stdout=sys.stderr)
         if out.returncode != 0:
-            fetch = what if not what.endswith(".whl") else f"mxnet-cu117=={MXNET_VERSION}"
+            if what.endswith(".whl"):
+                raise UserError(f"pip could not install {what} (exit {out.returncode}, see above): pass a complete "
+                                f"wheel, e.g. from pip download --no-deps mxnet-cu117=={MXNET_VERSION}")
             raise UserError(f"pip could not install {what} (exit {out.returncode}, see above): without network, "
-                            f"fetch the wheel elsewhere (pip download --no-deps {fetch}) and pass it with --wheel PATH")
+                            f"fetch the wheel elsewhere (pip download --no-deps {what}) and pass it with --wheel PATH")
         stamp.write_text(key)
     libraries = sorted(venv.glob("lib/python*/site-packages/mxnet/libmxnet.so"))
     if not libraries:
@@ -192,8 +194,8 @@ def run_checks(env: dict, device: str = "gpu", bench_seconds: float = BENCH_SECO
                              "cudnn": "CUDNN" in mxnet.get("features", []), "gpu_count": mxnet.get("gpu_count")}
         problems += [f"pyjlchar doctor: {p}" for p in doctor["problems"]]
         if device != "cpu" and doctor["ok"] and not (summary["doctor"]["cuda"] and summary["doctor"]["gpu_count"]):
-            problems.append(f"libmxnet {mxnet.get('library')} has CUDA: {summary['doctor']['cuda']}, "
-                            f"GPUs: {summary['doctor']['gpu_count']}")
+            problems.append(f"libmxnet {mxnet.get('library')} is built without CUDA" if not summary["doctor"]["cuda"]
+                            else f"libmxnet {mxnet.get('library')} sees no GPU")
     if problems:  # the tests would only be skipped, and bench would fail the same way
         summary["ok"] = False
         return summary
