@@ -38,27 +38,34 @@ def machine() -> dict:
 def run(settings: dict, train_seconds: float, sample_seconds: float, cold_start: bool,
         log: Callable[[str], None]) -> dict:
     """The report `pyjlchar bench --json` prints, for the model and batches of `settings`
-    (config.load_config's); training runs on the built-in Shakespeare plays."""
+    (config.load_config's); training runs on the built-in Shakespeare plays, on the devices of
+    train.context (sampling on the first of them)."""
     settings = {**settings, "data": {**settings["data"], "corpus": "shakespeare"}}
+    context = settings["train"]["context"]
+    on = "" if context == "cpu" else f" on {context}"
     train = {}
     for cell in ("lstm", "fused"):
-        log(f"training, {cell} cell, {train_seconds:g} s ...")
+        log(f"training, {cell} cell{on}, {train_seconds:g} s ...")
         with_cell = {**settings, "model": {**settings["model"], "cell": cell}}
         train[cell] = julia.run(charlstm.bench_train(with_cell, train_seconds, warmup_batches=3,
                                                      validate=False))["chars_per_s"]
     sample = {}
     fused = {**settings, "model": {**settings["model"], "cell": "fused"}}
     for streams in (1, 32):
-        log(f"sampling (fused cell, as `pyjlchar sample`), {streams} stream(s), {sample_seconds:g} s ...")
+        log(f"sampling (fused cell, as `pyjlchar sample`){on}, {streams} stream(s), {sample_seconds:g} s ...")
         sample[str(streams)] = julia.run(charlstm.bench_sample(fused, config.N_CLASS_WITHOUT_CORPUS, streams,
                                                                sample_seconds))["chars_per_s"]
     model = {"layers": settings["model"]["layers"], "hidden": settings["model"]["hidden"],
              "embed": settings["model"]["embed"], "seq_len": settings["train"]["seq_len"],
              "batch_size": settings["train"]["batch_size"]}
     # Linux reports the peak resident set in KiB.
-    report = {"train_chars_per_s": train, "sample_chars_per_s": sample,
+    report = {"context": context, "train_chars_per_s": train, "sample_chars_per_s": sample,
               "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
               "model": model, "machine": machine()}
+    if context.startswith("gpu"):
+        from .gpucheck import gpu_names
+
+        report["machine"]["gpus"] = gpu_names()
     if cold_start:
         from .coldstart import cold_start_times
 
@@ -75,6 +82,9 @@ def render(report: dict) -> str:
              f"batch {m['batch_size']}",
              f"machine: {report['machine']['cpu']}, {report['machine']['cores']} cores, "
              f"OMP_NUM_THREADS={report['machine']['omp_num_threads']}"]
+    if report.get("context", "cpu") != "cpu":
+        gpus = report["machine"].get("gpus")
+        lines.append(f"context: {report['context']}" + (f" ({', '.join(gpus)})" if gpus else ""))
     for cell, rate in report["train_chars_per_s"].items():
         lines.append(f"train, {cell} cell:".ljust(26) + f"{rate:10.0f} chars/s")
     for streams, rate in report["sample_chars_per_s"].items():

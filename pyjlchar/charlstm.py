@@ -162,16 +162,24 @@ def graph(model: dict, *, vocab: int, steps: int, batch: int) -> Call:
 
 
 def bench_train(settings: dict, seconds: float, warmup_batches: int, validate: bool) -> Call:
-    """Training throughput as `train` trains, for a wall-clock budget, without checkpoints."""
+    """Training throughput as `train` trains, for a wall-clock budget, without checkpoints, on
+    the devices of train.context."""
+    devices = _devices(settings)
     return Call("PyJLChar.Commands.bench_train", {**_run_keywords(settings), "seconds": seconds,
-                                                  "warmup_batches": warmup_batches, "validate": validate})
+                                                  "warmup_batches": warmup_batches, "validate": validate,
+                                                  "context": devices},
+                devices)
 
 
 def bench_sample(settings: dict, vocab: int, streams: int, seconds: float) -> Call:
-    """Sampling throughput of the [model] with random weights, `streams` texts at once."""
+    """Sampling throughput of the [model] with random weights, `streams` texts at once, on the
+    first device of train.context (as `load_model` runs a checkpoint)."""
+    device = _devices(settings)[0]
     return Call("PyJLChar.Commands.bench_sample", {**settings["model"], "n_class": vocab, "streams": streams,
                                                    "seconds": seconds,
-                                                   "init_scale": settings["train"]["init_scale"]})
+                                                   "init_scale": settings["train"]["init_scale"],
+                                                   "context": device},
+                [device])
 
 
 def system_info() -> Call:

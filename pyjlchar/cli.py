@@ -566,7 +566,10 @@ def visualize(layers, steps, hidden, embed, vocab, dropout, cell, batch, show_pa
 @click.option("--seconds", type=click.FloatRange(min=1), default=12, show_default=True,
               help="Training time per cell (sampling takes a third of it per measurement).")
 @click.option("--no-cold-start", is_flag=True, help="Skip timing the commands from fresh processes.")
-def bench(as_json, layers, hidden, embed, seq_len, batch_size, seconds, no_cold_start):
+@click.option("--context", metavar="DEVICES",
+              help="cpu (the default), gpu, gpu:N, or several such as gpu:0,1 (training data-parallel, "
+                   "sampling on the first). Cold starts are timed on CPU.")
+def bench(as_json, layers, hidden, embed, seq_len, batch_size, seconds, no_cold_start, context):
     """Measure this installation, in about a minute: training chars/s with each cell (the
     unrolled lstm and the fused RNN operator) on the built-in Shakespeare plays, sampling
     chars/s with 1 and 32 streams, the cold start of train, sample and visualize, and peak
@@ -579,7 +582,8 @@ def bench(as_json, layers, hidden, embed, seq_len, batch_size, seconds, no_cold_
     from .config import load_config
 
     settings = load_config(None, {"model.layers": layers, "model.hidden": hidden, "model.embed": embed,
-                                  "train.seq_len": seq_len, "train.batch_size": batch_size})
+                                  "train.seq_len": seq_len, "train.batch_size": batch_size,
+                                  "train.context": context})
     report = b.run(settings, train_seconds=seconds, sample_seconds=seconds / 3, cold_start=not no_cold_start,
                    log=lambda line: click.echo(line, err=True))
     click.echo(json.dumps(report, indent=2) if as_json else b.render(report))

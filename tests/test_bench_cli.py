@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from test_charlstm_cli import pyjlchar
+from test_charlstm_cli import assert_clean_failure, pyjlchar
 
 SMALL = ["--layers", 1, "--hidden", 8, "--embed", 4, "--seq-len", 4, "--batch-size", 2, "--seconds", 1]
 
@@ -23,8 +23,30 @@ def test_bench_json_reports_training_sampling_and_memory():
     assert out.returncode == 0, out.stderr
     report = json.loads(out.stdout)
     check_rates(report)
+    assert report["context"] == "cpu"
     assert "cold_start_s" not in report
     assert "training, fused cell" in out.stderr   # progress goes to stderr
+
+
+def test_bench_runs_on_the_devices_of_its_context():
+    # Two CPU devices: training data-parallel, sampling on the first, as a GPU pair would run.
+    out = pyjlchar("bench", "--json", "--no-cold-start", "--context", "cpu:0,1", *SMALL)
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout)
+    check_rates(report)
+    assert report["context"] == "cpu:0,1"
+    assert "training, lstm cell on cpu:0,1" in out.stderr
+
+
+def test_bench_on_a_gpu_with_a_cpu_build_names_the_cuda_wheels():
+    out = pyjlchar("bench", "--json", "--no-cold-start", "--context", "gpu", *SMALL)
+    if "CUDA" in pyjlchar("doctor", "--json").stdout.split('"features_disabled"')[0]:
+        pytest.skip("this libmxnet has CUDA")
+    assert out.returncode == 1 and out.stdout == "" and "Traceback" not in out.stderr, out.stderr
+    # After the first progress line, the sentence `pyjlchar train --context gpu` ends with.
+    last = out.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: gpu(0) was asked for") and "CUDA" in last and "mxnet-cu" in last, out.stderr
+    assert_clean_failure(pyjlchar("bench", "--context", "tpu"), "'context' in [train] must be cpu, gpu")
 
 
 @pytest.mark.slow

@@ -138,23 +138,24 @@ corpus_info(; corpus_files, corpus_cache, train_ratio) =
 graph(; name, layers, hidden, embed, dropout, cell, n_class, steps, batch) =
     PyJLChar.lstm_graph(ModelSpec(; name, layers, hidden, embed, dropout, cell, n_class), steps, batch)
 
-"`pyjlchar bench`: training throughput on the text in `corpus_files`, as `train` trains."
+"`pyjlchar bench`: training throughput on the text in `corpus_files`, as `train` trains, on the devices in `context`."
 function bench_train(; corpus_files, corpus_cache, corpus, train_ratio, name, layers, hidden, embed, dropout, cell, seq_len,
                      batch_size, optimizer, learning_rate, weight_decay, grad_clip, init_scale, seed, lr_schedule,
-                     warmup, min_lr, lr_step, lr_factor, seconds, warmup_batches, validate)
+                     warmup, min_lr, lr_step, lr_factor, seconds, warmup_batches, validate, context)
     settings = TrainSettings(; corpus, train_ratio, seq_len, batch_size, optimizer, learning_rate,
                              weight_decay, grad_clip, init_scale, seed, lr_schedule, warmup, min_lr, lr_step,
                              lr_factor)
     return PyJLChar.bench_train(model(; name, layers, hidden, embed, dropout, cell), settings, paths(corpus_files),
                                 corpus_cache;
                                 seconds = seconds, warmup_batches = warmup_batches, validate = validate,
-                                hooks = BRIDGE_HOOKS)
+                                contexts = device.(context), hooks = BRIDGE_HOOKS)
 end
 
-"`pyjlchar bench`: sampling throughput of a model with random weights."
-bench_sample(; name, layers, hidden, embed, dropout, cell, n_class, streams, seconds, init_scale) =
+"`pyjlchar bench`: sampling throughput of a model with random weights, on the device `context`."
+bench_sample(; name, layers, hidden, embed, dropout, cell, n_class, streams, seconds, init_scale, context) =
     PyJLChar.bench_sample(ModelSpec(; name, layers, hidden, embed, dropout, cell, n_class);
-                          streams = streams, seconds = seconds, init_scale = init_scale, hooks = BRIDGE_HOOKS)
+                          streams = streams, seconds = seconds, init_scale = init_scale, context = device(context),
+                          hooks = BRIDGE_HOOKS)
 
 """
     ps_node(; kvstore)

@@ -35,9 +35,9 @@ end
 
 """
     bench_train(model, settings, corpus_files, corpus_cache; seconds, warmup_batches=3,
-                validate=false, hooks=NO_HOOKS) -> Dict
+                validate=false, contexts=[mx.cpu()], hooks=NO_HOOKS) -> Dict
 
-Trains as `train_model` does (the encoded corpus, `fit_lstm!`; on one CPU, no checkpoints)
+Trains as `train_model` does (the encoded corpus, `fit_lstm!`; on `contexts`, no checkpoints)
 for `seconds` of wall-clock time from the first batch (and at least one batch after the
 warm-up). `model` is ModelSpec's keywords but `n_class`. Returns "chars_per_s" (after the warm-up batches),
 "batches", "seconds", "train_nll" and, with `validate`, "val_nll" over the held-out part
@@ -45,12 +45,12 @@ warm-up). `model` is ModelSpec's keywords but `n_class`. Returns "chars_per_s" (
 """
 function bench_train(model::NamedTuple, settings::TrainSettings, corpus_files::AbstractVector{<:AbstractString},
                      corpus_cache::AbstractString; seconds::Real, warmup_batches::Integer = 3, validate::Bool = false,
-                     hooks::Hooks = NO_HOOKS)
+                     contexts::AbstractVector{mx.Context} = [mx.cpu()], hooks::Hooks = NO_HOOKS)
     corpus = encoded_corpus(corpus_files, corpus_cache; hooks = hooks)
     vocab = corpus.vocab
     spec = ModelSpec(; model..., n_class = n_class(vocab))
     mx.srand(settings.seed)
-    ff = mx.FeedForward(LSTM(spec, settings.seq_len))
+    ff = mx.FeedForward(LSTM(spec, settings.seq_len); context = contexts)
     ff.arg_params = initial_params(spec, mx.UniformInitializer(settings.init_scale))
     ends = Float64[]   # when each batch finished
     nll, train_nll = NLL(), Ref(NaN)
@@ -71,15 +71,17 @@ function bench_train(model::NamedTuple, settings::TrainSettings, corpus_files::A
 end
 
 """
-    bench_sample(spec; streams, seconds, init_scale, hooks=NO_HOOKS) -> Dict
+    bench_sample(spec; streams, seconds, init_scale, context=mx.cpu(), hooks=NO_HOOKS) -> Dict
 
 Sampling throughput ("chars_per_s", all streams together) of the model `spec` with random
 weights U(±init_scale) drawing `streams` texts at once (as `sample_text` draws them), after
-a warm-up, for about `seconds`.
+a warm-up, for about `seconds`, on `context`.
 """
-function bench_sample(spec::ModelSpec; streams::Integer, seconds::Real, init_scale::Real, hooks::Hooks = NO_HOOKS)
+function bench_sample(spec::ModelSpec; streams::Integer, seconds::Real, init_scale::Real,
+                      context::mx.Context = mx.cpu(), hooks::Hooks = NO_HOOKS)
     mx.srand(1)
-    predictor = step_predictor(spec, initial_params(spec, mx.UniformInitializer(init_scale)), streams)
+    predictor = step_predictor(spec, initial_params(spec, mx.UniformInitializer(init_scale)), streams;
+                               context = context)
     drawing = TextDraw(predictor, MersenneTwister(1), 1.0, 0, 1.0, spec.n_class - 1, zeros(Int32, streams))
     draw!(drawing, 20, hooks)   # warm-up: compilation and first allocations
     n_chars, started = 0, time()
