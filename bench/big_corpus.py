@@ -122,8 +122,8 @@ def main() -> None:
             sys.exit(f"error: {where} has {shutil.disk_usage(where).free / 1e9:.1f} GB free; the largest size needs "
                      f"{need / 1e9:.1f} GB there: free some space or pass smaller --sizes")
     m = bench.machine()
-    print(f"Machine: {m['cpu']}, {m['cores']} cores; Julia {m['julia']}; OMP_NUM_THREADS "
-          f"{os.environ.get('OMP_NUM_THREADS', '1 (pyjlchar default)')}; load average "
+    threads = os.environ.get("OMP_NUM_THREADS", "pyjlchar's choice (a thread per idle core)")
+    print(f"Machine: {m['cpu']}, {m['cores']} cores; Julia {m['julia']}; OMP_NUM_THREADS {threads}; load average "
           f"{os.getloadavg()[0]:.2f} before; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
     print(f"Training: the default 2x256 LSTM, fused cell, batches of 32 x 32 characters, first {args.batches} "
           "batches; encoding on one core\n")

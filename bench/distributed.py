@@ -60,6 +60,8 @@ NODE = HERE / "_dist_node.jl"
 FLOAT_BYTES = 4
 # libmxnet 1.9.1's KVStoreDist: an array of fewer values than MXNET_KVSTORE_BIGARRAY_BOUND goes
 # whole to server (key * 9973) % S, a bigger one is cut into S nearly equal parts, one per server.
+# Each process computes on one core (unless OMP_NUM_THREADS says otherwise), as the docstring says.
+ONE_CORE_EACH = os.environ.get("OMP_NUM_THREADS") or "1"
 BIGARRAY_BOUND = int(os.environ.get("MXNET_KVSTORE_BIGARRAY_BOUND", 1000 * 1000))
 TWO_BIT_VALUES_PER_WORD = 16  # 2-bit compression packs 16 gradient values into one float32
 QUICK = dict(layers=1, hidden=32, embed=32, batches=8, rounds=5, warmup_rounds=1, warmup_batches=1,
@@ -137,7 +139,8 @@ def comm_job(work: Path, cell: str, workers: int, servers: int, n_class: int, ar
             command = [sys.executable, "-m", "pyjlchar.julia", str(NODE), str(out or os.devnull), *map(str, node_args)]
             files.append(open(logs[name], "w"))
             nodes.append(launch.Node(name, role, subprocess.Popen(
-                command, env={**os.environ, **launch.job_variables(role, "127.0.0.1", port, workers, servers),
+                command, env={**os.environ, "OMP_NUM_THREADS": ONE_CORE_EACH,
+                              **launch.job_variables(role, "127.0.0.1", port, workers, servers),
                               "DMLC_INTERFACE": "lo"}, stdout=subprocess.DEVNULL,
                 stderr=files[-1])))
         deadline = time.monotonic() + JOB_TIMEOUT_S
@@ -198,7 +201,7 @@ def train_run(work: Path, text: Path, cell: str, workers: int, args, compression
     started = time.monotonic()
     proc = subprocess.run([sys.executable, "-m", "pyjlchar", *command], stdout=subprocess.DEVNULL,
                           stderr=subprocess.PIPE, text=True, timeout=JOB_TIMEOUT_S,
-                          env={**os.environ, "PYJLCHAR_EVENT_LOG": str(events)})
+                          env={**os.environ, "OMP_NUM_THREADS": ONE_CORE_EACH, "PYJLCHAR_EVENT_LOG": str(events)})
     wall = time.monotonic() - started
     if proc.returncode != 0:
         raise RuntimeError(f"`pyjlchar {' '.join(command)}` failed (exit {proc.returncode}):\n{proc.stderr[-2000:]}")
@@ -398,7 +401,7 @@ def main(argv=None):
                     "none": projection(sizes, compute_s, args), "2bit": projection(sizes, compute_s, args, True)}
     m = bench.machine()
     result["conditions"] = {"cpu": m["cpu"], "cores": m["cores"], "julia": m["julia"],
-                            "omp_num_threads": os.environ.get("OMP_NUM_THREADS") or "1",   # pyjlchar's default
+                            "omp_num_threads": ONE_CORE_EACH,
                             "engine": runtime.engine_for(None),
                             "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
                             "load_before": load_before, "load_after": os.getloadavg()[0]}

@@ -8,6 +8,8 @@ and training runs at half the speed of 1 thread. libmxnet and oneDNN fix the tea
 they start (omp_set_num_threads later changes nothing), so the count is chosen once, from the
 cores idle at that moment: the CPU time the machine spent outside this process between this
 module's import and Julia's start, at least PROBE_S apart. OMP_NUM_THREADS overrides it.
+Workers that `pyjlchar launch` starts side by side split the cores among them, since each would
+find them idle; the launchers of other tools cannot say so: there, set OMP_NUM_THREADS.
 """
 from __future__ import annotations
 
@@ -15,6 +17,10 @@ import os
 import time
 
 PROBE_S = 0.1  # long enough for 10 clock ticks per core, short beside Julia's start
+# How many of a job's workers `pyjlchar launch` started on this machine: they share its cores.
+WORKERS_HERE = "PYJLCHAR_WORKERS_HERE"
+# The OMP_NUM_THREADS that pyjlchar chose, not the user (see omp_threads).
+CHOSEN = "PYJLCHAR_CHOSEN_OMP_THREADS"
 
 
 def available() -> int:
@@ -73,6 +79,18 @@ def threads_for(cores: int, busy: float) -> int:
     return max(1, cores - int(busy + 0.5))
 
 
-def omp_threads() -> str:
-    """OMP_NUM_THREADS for libmxnet: the environment's, else `threads_for` the cores now idle."""
-    return os.environ.get("OMP_NUM_THREADS") or str(threads_for(available(), busy_elsewhere()))
+def omp_threads() -> dict:
+    """The environment that gives libmxnet its threads: the user's OMP_NUM_THREADS; else one for
+    a parameter-server job's scheduler or server (they do little arithmetic); else `threads_for`
+    the cores now idle, of this process's share when `pyjlchar launch` starts several workers
+    on this machine. A chosen count is marked as such (CHOSEN): Julia embedded in a Python
+    process needs it in that process's environment, and the processes it starts, which inherit
+    it, must choose their own."""
+    user = os.environ.get("OMP_NUM_THREADS")
+    if user and user != os.environ.get(CHOSEN):
+        return {"OMP_NUM_THREADS": user}
+    if os.environ.get("DMLC_ROLE") in ("scheduler", "server"):
+        chosen = 1
+    else:
+        chosen = threads_for(max(1, available() // max(1, int(os.environ.get(WORKERS_HERE) or 1))), busy_elsewhere())
+    return {"OMP_NUM_THREADS": str(chosen), CHOSEN: str(chosen)}

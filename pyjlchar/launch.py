@@ -156,13 +156,14 @@ def start(args: list[str], workers: int, servers: int, port: int, hosts: list[st
     roles = [("scheduler", "scheduler", 0)] + [(f"server {i}", "server", i) for i in range(servers)] + \
             [(f"worker {i}", "worker", i) for i in range(workers)]
     nodes = []
-    # Nodes starting side by side would each find the cores idle and take them all: the workers
-    # share them instead (the scheduler and the servers do little arithmetic).
-    shared = {"OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS") or str(max(1, cores.available() // workers))}
+    # Workers starting side by side on one machine would each find its cores idle and take them
+    # all: each is told how many share them (cores.py).
+    placed = [hosts[i % len(hosts)] if hosts else None for i in range(workers)]
     for name, role, i in roles:
+        sharing = {cores.WORKERS_HERE: str(placed.count(placed[i]))} if role == "worker" else {}
         if hosts is None:
             env = {**os.environ, **job_variables(role, "127.0.0.1", port, workers, servers), "DMLC_INTERFACE": "lo",
-                   **shared}
+                   **sharing}
             # Every node's messages reach the terminal; the scheduler and servers print no data.
             quiet = subprocess.DEVNULL if role != "worker" else None
             nodes.append(Node(name, role, subprocess.Popen([sys.executable, "-m", "pyjlchar", *args], env=env,
@@ -170,7 +171,7 @@ def start(args: list[str], workers: int, servers: int, port: int, hosts: list[st
         else:
             host = hosts[0] if role == "scheduler" else hosts[i % len(hosts)]
             variables = {**job_variables(role, address[hosts[0]], port, workers, servers),
-                         "DMLC_NODE_HOST": address[host]}
+                         "DMLC_NODE_HOST": address[host], **sharing}
             # The node's terminal carries its stdout and stderr as one: all of it is messages.
             nodes.append(Node(f"{name} on {host}", role, subprocess.Popen(ssh_command(host, variables, args),
                                                                           stdin=subprocess.PIPE, stdout=2),

@@ -145,7 +145,7 @@ def julia_environment(info: JuliaInfo, devices: list | None) -> dict:
         "JULIA_DEPOT_PATH": str(cache_dir() / "julia-depot"),
         "MXNET_LIBRARY_PATH": str(libmxnet_path()),
         # A thread per idle core (cores.py): all of a quiet machine, no more than a busy one has.
-        "OMP_NUM_THREADS": cores.omp_threads(),
+        **cores.omp_threads(),
         # libmxnet would print an MKLDNN line on stdout at every bind.
         "MXNET_SUBGRAPH_VERBOSE": os.environ.get("MXNET_SUBGRAPH_VERBOSE", "0"),
     }
