@@ -29,8 +29,8 @@ def fused_lstm(layers, hidden, embed, n_class, output_states=False):
     rnn = mx.sym.RNN(embed, mx.sym.Variable("lstm_parameters"), mx.sym.Variable("init_h"),
                      mx.sym.Variable("init_c"), state_size=hidden, num_layers=layers, mode="lstm",
                      state_outputs=output_states, name="lstm")
-    hidden = rnn[0] if output_states else rnn
-    pred = mx.sym.FullyConnected(mx.sym.reshape(hidden, shape=(-1, hidden)), num_hidden=n_class, name="pred")
+    out = rnn[0] if output_states else rnn
+    pred = mx.sym.FullyConnected(mx.sym.reshape(out, shape=(-1, hidden)), num_hidden=n_class, name="pred")
     probs = mx.sym.SoftmaxOutput(pred, mx.sym.reshape(mx.sym.Variable("label"), shape=(-1,)), name="softmax")
     if output_states:
         return mx.sym.Group([probs, mx.sym.BlockGrad(rnn[1], name="last_h"), mx.sym.BlockGrad(rnn[2], name="last_c")])

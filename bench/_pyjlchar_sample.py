@@ -5,6 +5,7 @@ path (the graph bound for one step of `streams` texts, states carried, each stre
 character drawn in Julia at temperature 1), random weights, on the engine pyjlchar chooses
 for one CPU (as bench/_pyjlchar_train.py). Prints one JSON line with chars/s per stream count.
 """
+import os
 import sys
 
 import compare
@@ -25,7 +26,8 @@ def main():
                                                                   a.seconds))["chars_per_s"]
     except (JuliaError, UserError) as e:
         sys.exit(f"error: pyjlchar's bench_sample failed: {str(e).splitlines()[0]}")
-    compare.report({"chars_per_s": rates, "version": version(julia.get())})
+    compare.report({"chars_per_s": rates, "version": version(julia.get()),
+                    "omp_num_threads": os.environ["OMP_NUM_THREADS"]})
 
 
 if __name__ == "__main__":

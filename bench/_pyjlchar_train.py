@@ -28,6 +28,7 @@ def main():
         sys.exit(f"error: pyjlchar's bench_train failed: {str(e).splitlines()[0]}")
     result = {key: result[key] for key in ("chars_per_s", "batches", "seconds", "train_nll", "val_nll")}
     result["version"] = version(julia.get())
+    result["omp_num_threads"] = os.environ["OMP_NUM_THREADS"]   # pyjlchar's choice, made when Julia started
     compare.report(result)
 
 

@@ -48,6 +48,7 @@ def nll_sum(model, ids, k, batch, seq_len):
 def main():
     a = compare.worker_arguments()
     torch.set_num_threads(a.threads)
+    torch.backends.mkldnn.enabled = a.onednn == "on"
     torch.manual_seed(a.seed)
     n_class, train_ids, val_ids = compare.load_data(a.corpus, a.train_ratio)
     train_ids, val_ids = torch.tensor(train_ids), torch.tensor(val_ids)
@@ -73,7 +74,7 @@ def main():
         result["val_nll"] = compare.mean_over_batches(lambda k: nll_sum(model, val_ids, k, B, T).item() / (B * T),
                                                       compare.n_batches(len(val_ids), B, T))
     assert next(model.parameters()).device.type == "cpu" and isinstance(model.lstm, nn.LSTM)
-    result["version"] = f"PyTorch {torch.__version__}"
+    result["version"] = f"PyTorch {torch.__version__}" + ("" if a.onednn == "on" else ", oneDNN off")
     compare.report(result)
 
 

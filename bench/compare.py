@@ -20,6 +20,8 @@ subprocess in its own virtual environment:
     pyjlchar-fused  the same with the fused cell
     torch           bench/_torch_{train,sample}.py in <cache>/torch-venv (torch 2.13.0+cpu):
                     nn.LSTM
+    torch-onednn-off  the same training with torch.backends.mkldnn off (its sampling worker
+                    times that variant itself)
     mxnet-lstm      bench/_mxnet_python_{train,sample}.py in <cache>/mxnet-python-venv (mxnet
                     1.9.1): the unrolled graph, node for node pyjlchar's (bench/_mxnet_python_step.py)
     mxnet-fused     the same venv: Embedding -> the RNN operator (mode lstm) -> FullyConnected
@@ -65,12 +67,12 @@ runs one step from the states the previous step left, and each stream draws its 
 from the softmax at temperature 1. Timing as pyjlchar's bench_sample (`sample_for` below): 20
 warm-up steps, then calls of 100 steps until --sample-seconds (5) have passed; chars/s counts
 the characters of all streams. Each framework as its users write a sampler:
-- pyjlchar: the bench_sample command, `pyjlchar sample`'s own path: the graph bound once for one
-  step of all streams, states carried in libmxnet, each stream's draw in Julia (TextDraw's draw!);
+- pyjlchar: the bench_sample command, `pyjlchar sample`'s own path: the fused cell's one-step
+  graph as a cached op, states carried in libmxnet, each stream's draw in Julia (TextDraw's draw!);
 - PyTorch: nn.Embedding -> nn.LSTM ((h, c) carried) -> nn.Linear -> softmax ->
   torch.multinomial, under torch.inference_mode(); by default nn.LSTM runs oneDNN's LSTM, which
   reorders its weights at every call, so the worker also times it with oneDNN off, a row of its
-  own ("nn.LSTM, oneDNN off"); the ratios are to the default;
+  own ("nn.LSTM, oneDNN off"); the ratios are to the faster of the two, per stream count;
 - Apache MXNet Python: the graph bound once (simple_bind, no gradients) for one step of all
   streams with its final states as outputs, copied onto its initial states after each forward;
   the probabilities are copied to numpy and drawn there (`draw_ids` below).
@@ -78,8 +80,12 @@ the characters of all streams. Each framework as its users write a sampler:
 Interleaving: every round runs each column once (its training, then its sampling), one at a
 time, and the next round starts one column later, so slow drifts of background load fall on
 all alike; the tables give each column's medians over rounds (peak RSS: the largest).
-Threads: --threads N (default: the core count) sets OMP_NUM_THREADS, MKL_NUM_THREADS and
-OPENBLAS_NUM_THREADS for every worker, and torch.set_num_threads(N). libmxnet's engine is each
+Threads: by default pyjlchar's workers choose their threads as pyjlchar does for its users (a
+thread per idle core, pyjlchar/cores.py; the tables name the count), and the others get the core
+count (OMP_NUM_THREADS, MKL_NUM_THREADS, OPENBLAS_NUM_THREADS, torch.set_num_threads); --threads
+N sets N for every worker. Ratios are to PyTorch at its best: the faster of oneDNN on and off,
+in training and at each stream count of sampling. The report ends with the figures the project
+has targets for, each against its target. libmxnet's engine is each
 frontend's own choice: pyjlchar's naive engine on one CPU, Apache MXNet Python's threaded
 default; MXNET_ENGINE_TYPE set for this command sets both (the tables name each column's engine).
 
@@ -183,6 +189,7 @@ def worker_arguments(argv=None, cells=("lstm",)):
     p = argparse.ArgumentParser()
     p.add_argument("--corpus", required=True)
     p.add_argument("--cell", choices=cells, default=cells[0])
+    p.add_argument("--onednn", choices=("on", "off"), default="on")   # PyTorch's: its oneDNN kernels
     for key in ("layers", "hidden", "embed", "seq_len", "batch", "warmup", "threads", "seed"):
         p.add_argument("--" + key.replace("_", "-"), type=int, required=True)
     for key in ("budget", "train_ratio", "lr", "weight_decay", "grad_clip", "init_scale"):
@@ -213,7 +220,7 @@ class Column(NamedTuple):
     framework: str
     cell: str
     train: str    # the training worker's script
-    sample: str   # the sampling worker's script
+    sample: str | None   # the sampling worker's script (None: the column only trains)
     args: list    # worker arguments of this column
     python: object  # log -> the python to run the workers with
 
@@ -232,12 +239,19 @@ def _columns():
         "pyjlchar-lstm": Column("pyjlchar", "unrolled", *pyjlchar, ["--cell", "lstm"], own),
         "pyjlchar-fused": Column("pyjlchar", "fused", *pyjlchar, ["--cell", "fused"], own),
         "torch": Column("PyTorch", "nn.LSTM", "_torch_train.py", "_torch_sample.py", [], _torch_venv.ensure),
+        # Its sampling worker times oneDNN off itself, beside the default.
+        "torch-onednn-off": Column("PyTorch", "nn.LSTM, oneDNN off", "_torch_train.py", None, ["--onednn", "off"],
+                                   _torch_venv.ensure),
         "mxnet-lstm": Column("Apache MXNet Python", "unrolled", *mxnet, ["--cell", "lstm"], _mxnet_venv.ensure),
         "mxnet-fused": Column("Apache MXNet Python", "RNN op", *mxnet, ["--cell", "fused"], _mxnet_venv.ensure),
     }
 
 
-COLUMN_KEYS = ("pyjlchar-lstm", "pyjlchar-fused", "torch", "mxnet-lstm", "mxnet-fused")
+COLUMN_KEYS = ("pyjlchar-lstm", "pyjlchar-fused", "torch", "torch-onednn-off", "mxnet-lstm", "mxnet-fused")
+PYJLCHAR_KEYS = ("pyjlchar-lstm", "pyjlchar-fused")
+# Issue targets the report checks each figure against: fused training against PyTorch at its best,
+# and one stream's sampling in chars/s.
+TARGETS = {"fused_training_vs_torch": 1.3, "sampling_1_stream_chars_per_s": 10_000}
 
 
 def parse_args(argv=None):
@@ -245,8 +259,9 @@ def parse_args(argv=None):
 
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--budget", type=float, default=60.0, help="training seconds per column and round (60)")
-    p.add_argument("--threads", type=int, default=os.cpu_count() or 1,
-                   help="threads for every framework (default: the core count)")
+    p.add_argument("--threads", type=int, default=None,
+                   help="threads for every framework (default: pyjlchar chooses its own, as for its users; "
+                        "the others get the core count)")
     p.add_argument("--rounds", type=int, default=1, help="rounds, each running every column once (1)")
     p.add_argument("--warmup", type=int, default=3, help="batches before throughput is timed (3)")
     p.add_argument("--corpus", default=None, help="a UTF-8 text file (default: the built-in shakespeare)")
@@ -266,7 +281,7 @@ def parse_args(argv=None):
     unknown = [key for key in args.only if key not in COLUMN_KEYS]
     if unknown or not args.only:
         p.error(f"--only takes columns among {', '.join(COLUMN_KEYS)}, not {','.join(unknown) or 'nothing'}")
-    if args.budget <= 0 or args.threads <= 0 or args.rounds <= 0 or args.warmup < 1 or args.sample_seconds <= 0:
+    if args.budget <= 0 or (args.threads is not None and args.threads <= 0) or args.rounds <= 0 or args.warmup < 1 or args.sample_seconds <= 0:
         # warm-up >= 1: every framework's first batch carries one-time costs (allocation, compilation)
         p.error("--budget, --threads, --rounds, --warmup and --sample-seconds must be positive")
     args.tasks = [task for task, off in (("train", args.no_train), ("sample", args.no_sample)) if not off]
@@ -282,11 +297,26 @@ def parse_args(argv=None):
 
 
 def worker_env(threads):
+    """A worker's environment: `threads` for its thread pools, or (None) none set, which leaves
+    pyjlchar to choose, as it does for its users."""
     env = dict(os.environ)
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-        env[var] = str(threads)
+        env.pop(var, None)
+        if threads is not None:
+            env[var] = str(threads)
     env["MXNET_SUBGRAPH_VERBOSE"] = "0"  # libmxnet would print a line at every bind
     return env
+
+
+def torch_best(results, n=None):
+    """PyTorch's fastest chars/s: its training columns (oneDNN on, off), or at `n` streams its
+    sampling rows (the default and its variants); None when PyTorch did not run."""
+    if n is None:
+        rates = [results[key]["chars_per_s"] for key in ("torch", "torch-onednn-off") if key in results]
+    else:
+        r = results.get("torch")
+        rates = [] if r is None else [r["chars_per_s"][n], *(v[n] for v in r["variants"].values())]
+    return max(rates, default=None)
 
 
 def run_worker(python, script, worker_argv, env, timeout):
@@ -309,8 +339,8 @@ def fmt(value, spec):
 
 
 def table(results, keys, columns):
-    torch_rate = results.get("torch", {}).get("chars_per_s")
-    rows = ["| framework | cell | chars/s | vs PyTorch | peak RSS (MB) | batches | train NLL | val NLL |",
+    torch_rate = torch_best(results)
+    rows = ["| framework | cell | chars/s | vs PyTorch at its best | peak RSS (MB) | batches | train NLL | val NLL |",
             "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for key in keys:
         framework, cell = columns[key][:2]
@@ -325,12 +355,11 @@ def table(results, keys, columns):
 
 
 def sample_table(results, keys, columns):
-    """Sampling chars/s per stream count, each against PyTorch's (its default nn.LSTM's); a
+    """Sampling chars/s per stream count, each against PyTorch's fastest row at that count; a
     worker's variants (PyTorch's with oneDNN off) are rows of their own."""
-    torch_rates = results.get("torch", {}).get("chars_per_s", {})
     head = ["framework", "cell"]
     for n in STREAMS:
-        head += [f"chars/s, {n} stream{'s' if n > 1 else ''}", "vs PyTorch"]
+        head += [f"chars/s, {n} stream{'s' if n > 1 else ''}", "vs PyTorch at its best"]
     head.append("peak RSS (MB)")
     rows = ["| " + " | ".join(head) + " |", "| --- | --- |" + " ---: |" * (len(head) - 2)]
     for key in keys:
@@ -342,10 +371,29 @@ def sample_table(results, keys, columns):
         for name, rates in [(cell, r["chars_per_s"]), *r["variants"].items()]:
             values = []
             for n in map(str, STREAMS):
-                ratio = rates[n] / torch_rates[n] if n in torch_rates else None
+                best = torch_best(results, n)
+                ratio = rates[n] / best if best else None
                 values += [f"{rates[n]:.0f}", fmt(ratio, ".2f")]
             rows.append(f"| {r['version']} | {name} | {' | '.join(values)} | {r['peak_rss_mb']:.0f} |")
     return "\n".join(rows)
+
+
+def targets(results):
+    """The figures the issue set targets for, each against its target."""
+    lines = ["Targets:"]
+    fused, best = results.get("train", {}).get("pyjlchar-fused"), torch_best(results.get("train", {}))
+    if fused and best:
+        ratio, goal = fused["chars_per_s"] / best, TARGETS["fused_training_vs_torch"]
+        lines.append(f"- fused training {fused['chars_per_s']:.0f} chars/s, {ratio:.2f}x PyTorch at its best "
+                     f"(target >= {goal:g}x): {'met' if ratio >= goal else 'not met'}")
+    one = results.get("sample", {}).get("pyjlchar-fused")
+    if one:
+        rate, goal = one["chars_per_s"]["1"], TARGETS["sampling_1_stream_chars_per_s"]
+        best = torch_best(results.get("sample", {}), "1")
+        vs = f", {rate / best:.2f}x PyTorch at its best" if best else ""
+        lines.append(f"- single-stream sampling {rate:.0f} chars/s{vs} (target >= {goal} chars/s): "
+                     f"{'met' if rate >= goal else 'not met'}")
+    return "\n".join(lines)
 
 
 def combine_sample(runs):
@@ -356,7 +404,8 @@ def combine_sample(runs):
 
     return {"chars_per_s": medians([r["chars_per_s"] for r in runs]),
             "variants": {name: medians([r["variants"][name] for r in runs]) for name in runs[0].get("variants", {})},
-            "peak_rss_mb": max(r["peak_rss_mb"] for r in runs), "version": runs[0].get("version")}
+            "peak_rss_mb": max(r["peak_rss_mb"] for r in runs), "version": runs[0].get("version"),
+            "omp_num_threads": runs[0].get("omp_num_threads")}
 
 
 def combine(runs):
@@ -365,6 +414,7 @@ def combine(runs):
            for key in ("chars_per_s", "batches", "seconds", "train_nll", "val_nll")}
     out["peak_rss_mb"] = max(r["peak_rss_mb"] for r in runs)
     out["version"] = runs[0].get("version")
+    out["omp_num_threads"] = runs[0].get("omp_num_threads")
     return out
 
 
@@ -413,7 +463,8 @@ def run(args, corpus_file):
             reason = lines[0].rstrip(":") + (f": {lines[-1]}" if len(lines) > 1 else "")
             failures[key, "setup"] = f"its virtual environment could not be made: {reason}"
 
-    model = ["--layers", s["layers"], "--hidden", s["hidden"], "--embed", s["embed"], "--threads", args.threads,
+    threads = args.threads or os.cpu_count() or 1   # the other frameworks' (torch.set_num_threads)
+    model = ["--layers", s["layers"], "--hidden", s["hidden"], "--embed", s["embed"], "--threads", threads,
              "--seed", args.seed]
     worker_argv = {
         "train": ["--corpus", corpus_file, *model, "--seq-len", s["seq_len"], "--batch", s["batch"],
@@ -424,18 +475,18 @@ def run(args, corpus_file):
     worker_argv = {task: list(map(str, argv)) for task, argv in worker_argv.items()}
     # Sampling: PyTorch's worker measures two variants, each at every stream count.
     timeouts = {"train": 600 + 3 * s["budget"], "sample": 600 + 6 * len(STREAMS) * s["sample_seconds"]}
-    env = worker_env(args.threads)
+    envs = {key: worker_env(None if key in PYJLCHAR_KEYS and not args.threads else threads) for key in args.only}
     load_before = os.getloadavg()
     runs = {(key, task): [] for key in pythons for task in args.tasks}
     keys = list(pythons)
     for r in range(args.rounds if keys else 0):
         for key in keys[r % len(keys):] + keys[:r % len(keys)]:
             for task in args.tasks:
-                if (key, task) in failures:
+                if (key, task) in failures or getattr(columns[key], task) is None:
                     continue
                 log(f"round {r + 1}/{args.rounds}: {key} {TASKS[task]} ...")
                 result, reason = run_worker(pythons[key], getattr(columns[key], task),
-                                            worker_argv[task] + columns[key].args, env, timeout=timeouts[task])
+                                            worker_argv[task] + columns[key].args, envs[key], timeout=timeouts[task])
                 if reason:
                     failures[key, task] = reason
                     log(f"  failed: {reason}")
@@ -454,7 +505,12 @@ def run(args, corpus_file):
     from pyjlchar.bench import cpu_model   # here: the workers import this file without pyjlchar
 
     date = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    print(f"Machine: {cpu_model()}, {os.cpu_count()} cores; {args.threads} thread(s) per framework; {date}; "
+    chosen = {r["omp_num_threads"] for task in results.values() for key, r in task.items()
+              if key in PYJLCHAR_KEYS and r.get("omp_num_threads")}
+    threads_note = (f"{args.threads} thread(s) per framework" if args.threads else
+                    f"pyjlchar's own thread choice (OMP_NUM_THREADS={'/'.join(sorted(chosen)) or 'n/a'}), "
+                    f"{threads} thread(s) for the others")
+    print(f"Machine: {cpu_model()}, {os.cpu_count()} cores; {threads_note}; {date}; "
           f"load average {load_before[0]:.2f} before, {os.getloadavg()[0]:.2f} after")
     corpus_name = args.corpus or "the built-in shakespeare"
     if "train" in args.tasks:
@@ -471,7 +527,8 @@ def run(args, corpus_file):
               f"from the softmax at temperature {SAMPLE_TEMPERATURE:g}; {SAMPLE_WARMUP} warm-up steps, then "
               f"{s['sample_seconds']:g} s per stream count; chars/s of all streams together; {args.rounds} round(s), "
               f"medians\n")
-        print(sample_table(results["sample"], args.only, columns))
+        print(sample_table(results["sample"], [key for key in args.only if columns[key].sample], columns))
+    print("\n" + targets(results))
     if failures:
         print()
     for key in args.only:

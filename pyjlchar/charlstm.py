@@ -161,13 +161,13 @@ def graph(model: dict, *, vocab: int, steps: int, batch: int) -> Call:
     return Call("PyJLChar.Commands.graph", {**model, "n_class": vocab, "steps": steps, "batch": batch})
 
 
-def bench_train(settings: dict, seconds: float, warmup_batches: int, validate: bool) -> Call:
+def bench_train(settings: dict, seconds: float, warmup_batches: int, validate: bool, profile: bool = False) -> Call:
     """Training throughput as `train` trains, for a wall-clock budget, without checkpoints, on
-    the devices of train.context."""
+    the devices of train.context; `profile` adds libmxnet's profile: calls and ms per batch."""
     devices = _devices(settings)
     return Call("PyJLChar.Commands.bench_train", {**_run_keywords(settings), "seconds": seconds,
                                                   "warmup_batches": warmup_batches, "validate": validate,
-                                                  "context": devices},
+                                                  "context": devices, "profile": profile},
                 devices)
 
 

@@ -141,14 +141,14 @@ graph(; name, layers, hidden, embed, dropout, cell, n_class, steps, batch) =
 "`pyjlchar bench`: training throughput on the text in `corpus_files`, as `train` trains, on the devices in `context`."
 function bench_train(; corpus_files, corpus_cache, corpus, train_ratio, name, layers, hidden, embed, dropout, cell, seq_len,
                      batch_size, optimizer, learning_rate, weight_decay, grad_clip, init_scale, seed, lr_schedule,
-                     warmup, min_lr, lr_step, lr_factor, seconds, warmup_batches, validate, context)
+                     warmup, min_lr, lr_step, lr_factor, seconds, warmup_batches, validate, context, profile)
     settings = TrainSettings(; corpus, train_ratio, seq_len, batch_size, optimizer, learning_rate,
                              weight_decay, grad_clip, init_scale, seed, lr_schedule, warmup, min_lr, lr_step,
                              lr_factor)
     return PyJLChar.bench_train(model(; name, layers, hidden, embed, dropout, cell), settings, paths(corpus_files),
                                 corpus_cache;
                                 seconds = seconds, warmup_batches = warmup_batches, validate = validate,
-                                contexts = device.(context), hooks = BRIDGE_HOOKS)
+                                contexts = device.(context), profile = profile, hooks = BRIDGE_HOOKS)
 end
 
 "`pyjlchar bench`: sampling throughput of a model with random weights, on the device `context`."

@@ -13,6 +13,7 @@ ENV["MXNET_SUBGRAPH_VERBOSE"] = "0"
         include("mx/test_ndarray.jl")
         include("mx/test_symbolic_node.jl")
         include("mx/test_executor.jl")
+        include("mx/test_cached_op.jl")
         include("mx/test_random.jl")
         include("mx/test_initializer.jl")
         include("mx/test_checkpoint.jl")

@@ -35,17 +35,20 @@ end
 
 """
     bench_train(model, settings, corpus_files, corpus_cache; seconds, warmup_batches=3,
-                validate=false, contexts=[mx.cpu()], hooks=NO_HOOKS) -> Dict
+                validate=false, contexts=[mx.cpu()], profile=false, hooks=NO_HOOKS) -> Dict
 
 Trains as `train_model` does (the encoded corpus, `fit_lstm!`; on `contexts`, no checkpoints)
 for `seconds` of wall-clock time from the first batch (and at least one batch after the
 warm-up). `model` is ModelSpec's keywords but `n_class`. Returns "chars_per_s" (after the warm-up batches),
 "batches", "seconds", "train_nll" and, with `validate`, "val_nll" over the held-out part
-(else `nothing`).
+(else `nothing`). With `profile`, libmxnet's profiler runs meanwhile, and "profile_per_batch"
+holds its [calls, milliseconds] per batch by domain ("operator", "MXNET_C_API") and name (it
+slows what it times: measure "chars_per_s" without it).
 """
 function bench_train(model::NamedTuple, settings::TrainSettings, corpus_files::AbstractVector{<:AbstractString},
                      corpus_cache::AbstractString; seconds::Real, warmup_batches::Integer = 3, validate::Bool = false,
-                     contexts::AbstractVector{mx.Context} = [mx.cpu()], hooks::Hooks = NO_HOOKS)
+                     contexts::AbstractVector{mx.Context} = [mx.cpu()], profile::Bool = false,
+                     hooks::Hooks = NO_HOOKS)
     corpus = encoded_corpus(corpus_files, corpus_cache; hooks = hooks)
     vocab = corpus.vocab
     spec = ModelSpec(; model..., n_class = n_class(vocab))
@@ -58,16 +61,23 @@ function bench_train(model::NamedTuple, settings::TrainSettings, corpus_files::A
     keep_nll = mx.every_n_epoch((_, state, metric) -> train_nll[] = metric[1][2], 1)
     data = lstm_data(spec, settings, vocab, corpus)
     optimizer = make_optimizer(settings, n_batches(data[1]))   # a schedule spans one epoch
-    Base.CoreLogging.with_logger(Base.CoreLogging.NullLogger()) do   # no epoch summaries
+    fit() = Base.CoreLogging.with_logger(Base.CoreLogging.NullLogger()) do   # no epoch summaries
         fit_lstm!(ff, optimizer, settings, data; n_epoch = 1, budget_s = Float64(seconds),
                   min_batches = warmup_batches + 1, validate = validate, nll = nll, callbacks = [keep_nll],
                   hooks = timed_hooks)
     end
+    stats = profile ? last(mx.profile(fit)) : (fit(); nothing)
     timed = length(ends) - warmup_batches
     elapsed = ends[end] - ends[warmup_batches]
-    return Dict{String,Any}("chars_per_s" => timed * settings.batch_size * settings.seq_len / elapsed,
-                            "batches" => length(ends), "seconds" => Float64(seconds),
-                            "train_nll" => train_nll[], "val_nll" => validate ? get(nll)[1][2] : nothing)
+    result = Dict{String,Any}("chars_per_s" => timed * settings.batch_size * settings.seq_len / elapsed,
+                              "batches" => length(ends), "seconds" => Float64(seconds),
+                              "train_nll" => train_nll[], "val_nll" => validate ? get(nll)[1][2] : nothing)
+    if stats !== nothing
+        result["profile_per_batch"] = Dict(domain => Dict(name => [calls / length(ends), ms / length(ends)]
+                                                          for (name, (calls, ms)) in rows)
+                                           for (domain, rows) in stats)
+    end
+    return result
 end
 
 """
