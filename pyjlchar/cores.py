@@ -2,9 +2,9 @@
 that no other process keeps busy, measured when Julia starts.
 
 Measured with the original's model on 2 cores (`pyjlchar bench`, README "Threads"): on a quiet
-machine 2 threads train the fused cell 1.8x as fast as 1 and sample 1.85x as fast; with one
-other busy process, 2 threads spin waiting for each other on a core the other process holds,
-and training runs at half the speed of 1 thread. libmxnet and oneDNN fix the team size when
+machine 2 threads train the fused cell about twice as fast as 1; beside another busy process,
+2 threads spin waiting for each other on a core the other process holds, and training runs at
+half the speed of 1 thread. libmxnet and oneDNN fix the team size when
 they start (omp_set_num_threads later changes nothing), so the count is chosen once, from the
 cores idle at that moment: the CPU time the machine spent outside this process between this
 module's import and Julia's start, at least PROBE_S apart. OMP_NUM_THREADS overrides it.
