@@ -15,8 +15,9 @@ role == :worker || error("bench/_dist_node.jl runs as a node of a parameter-serv
 
 out, cell = ARGS[1], ARGS[2]
 layers, hidden, embed, n_class, warmup, rounds = parse.(Int, ARGS[3:8])
-spec = PyJLChar.ModelSpec(; name = :ptb, layers, hidden, embed, n_class, dropout = 0.0, cell)
-shapes = Dict(PyJLChar.parameter_shapes(spec))
+graph = cell == "lstm" ? :unrolled : Symbol(cell)   # the bench's "cells" are pyjlchar's graphs
+spec = PyJLChar.CharLSTM.ModelSpec(; name = "ptb", cell = :lstm, graph, layers, hidden, embed, n_class, dropout = 0.0)
+shapes = Dict(PyJLChar.CharLSTM.parameter_shapes(spec))
 # Keys as DeviceOptimizer numbers them: each parameter's place among the sorted names.
 names = Base.sort(collect(keys(shapes)))
 # Zeros: the sums stay finite however many rounds run (the values do not change the bytes).

@@ -30,10 +30,11 @@ function setup(ids::AbstractArray{<:Integer,3}, init_path::AbstractString; layer
                hidden::Integer, embed::Integer, n_class::Integer, learning_rate::Real,
                weight_decay::Real, grad_clip::Real, init_scale::Real, seed::Integer)
     seq_len, batch_size, pool = size(ids, 1) - 1, size(ids, 2), size(ids, 3)
-    spec = PyJLChar.ModelSpec(; name = :ptb, layers, hidden, embed, n_class, dropout = 0.0, cell = :lstm)
-    model = mx.FeedForward(PyJLChar.LSTM(spec, seq_len); context = mx.cpu())
-    data_shapes = PyJLChar.lstm_data_shapes(spec, seq_len, batch_size)
-    label_shapes = PyJLChar.lstm_label_shapes(spec, seq_len, batch_size)
+    spec = PyJLChar.CharLSTM.ModelSpec(; name = "ptb", cell = :lstm, graph = :unrolled, layers, hidden, embed, n_class,
+                                       dropout = 0.0)
+    model = mx.FeedForward(PyJLChar.CharLSTM.LSTM(spec, seq_len); context = mx.cpu())
+    data_shapes = PyJLChar.CharLSTM.lstm_data_shapes(spec, seq_len, batch_size)
+    label_shapes = PyJLChar.CharLSTM.lstm_label_shapes(spec, seq_len, batch_size)
     mx.srand(seed)
     _, param_names, _ = mx.init_model(model, mx.UniformInitializer(init_scale); data_shapes..., label_shapes...)
     mx.save(init_path, model.arg_params)

@@ -2,7 +2,7 @@
 
 The project's `.venv` holds the mxnet wheel only for `libmxnet.so` (its Python part breaks
 with numpy >= 1.24, its wheel pinning numpy<2). Comparing against the real thing needs the frontend
-importable, so it lives in `<cache>/mxnet-python-venv` (`pyjlchar.runtime.cache_dir()`), made
+importable, so it lives in `<cache>/mxnet-python-venv` (`pyjlchar.bridge.paths.cache_dir()`), made
 once with `mxnet==1.9.1` and `numpy<1.24`, and reused. Used by `tests/test_mxnet_interop.py`,
 `bench/mx_layer.py` and `bench/compare.py`; the frontend is only ever run in subprocesses.
 `Venv` is the general recipe (bench/_torch_venv.py makes PyTorch's venv with it).
@@ -16,7 +16,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from pyjlchar.runtime import cache_dir
+from pyjlchar.bridge.paths import cache_dir
 
 MXNET_VERSION = "1.9.1"
 REQUIREMENTS = [f"mxnet=={MXNET_VERSION}", "numpy<1.24"]

@@ -9,7 +9,7 @@ non-ASCII characters), then measures, each in a fresh `pyjlchar` process:
 - encoding: `pyjlchar corpus info FILE --json` on the new file (its cache entry cannot exist):
   the encoding rate (bytes / the seconds Julia spent encoding, one core) and the process's
   peak RSS (Python, Julia and libmxnet included);
-- training: `pyjlchar train --corpus FILE --cell fused` (the default 2x256 model, batches of
+- training: `pyjlchar train --corpus FILE --graph fused` (the default 2x256 model, batches of
   32 x 32 characters) from the now warm cache, stopped (Ctrl-C: it saves a checkpoint) after
   --batches batches: its peak RSS, and the seconds from starting the process to the end of the
   first batch (read from the event log that PYJLCHAR_EVENT_LOG asks the bridge to keep);
@@ -34,7 +34,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from pyjlchar import bench, corpus
+from pyjlchar.corpus import files as corpus
+from pyjlchar.ops import throughput as bench
 
 
 def write_corpus(path: Path, n_bytes: int) -> None:
@@ -78,7 +79,7 @@ def train(path: Path, work: Path, batches: int) -> tuple[float, float]:
     """Seconds from the start to the first trained batch, and peak RSS up to batch `batches`."""
     events = work / "events.jsonl"
     started = time.time()  # wall clock: the events' "time" comes from the other process
-    proc = pyjlchar(work, "train", "train", "--corpus", path, "--cell", "fused", "--epochs", 1,
+    proc = pyjlchar(work, "train", "train", "--corpus", path, "--graph", "fused", "--epochs", 1,
                     "--checkpoint-dir", work / "ck", env={**os.environ, "PYJLCHAR_EVENT_LOG": str(events)})
     first, rss = None, None
     while rss is None:
@@ -122,10 +123,10 @@ def main() -> None:
             sys.exit(f"error: {where} has {shutil.disk_usage(where).free / 1e9:.1f} GB free; the largest size needs "
                      f"{need / 1e9:.1f} GB there: free some space or pass smaller --sizes")
     m = bench.machine()
-    threads = os.environ.get("OMP_NUM_THREADS", "pyjlchar's choice (a thread per idle core)")
+    threads = os.environ.get("OMP_NUM_THREADS", "pyjlchar's choice (a thread per core it may use)")
     print(f"Machine: {m['cpu']}, {m['cores']} cores; Julia {m['julia']}; OMP_NUM_THREADS {threads}; load average "
           f"{os.getloadavg()[0]:.2f} before; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
-    print(f"Training: the default 2x256 LSTM, fused cell, batches of 32 x 32 characters, first {args.batches} "
+    print(f"Training: the default 2x256 LSTM, fused graph, batches of 32 x 32 characters, first {args.batches} "
           "batches; encoding on one core\n")
     print("| corpus | encode (MB/s) | peak RSS, encoding (MB) | peak RSS, first "
           f"{args.batches} batches (MB) | first batch, warm cache (s) |")

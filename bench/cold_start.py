@@ -16,8 +16,9 @@ import statistics
 import tempfile
 from pathlib import Path
 
-from pyjlchar import runtime, sysimage
-from pyjlchar.coldstart import cold_start_times
+from pyjlchar.bridge import image, paths
+from pyjlchar.ops.coldstart import cold_start_times
+from pyjlchar.ops.image_build import build
 
 SETTINGS = {"off": "Julia's own image", "auto": "pyjlchar's image"}
 COMMANDS = ("sample", "train", "visualize")
@@ -28,9 +29,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="runs per setting (default 3)")
     args = parser.parse_args()
     os.environ.pop("PYJLCHAR_SYSIMAGE", None)
-    image = sysimage.build()
-    meta = sysimage.status(runtime.julia_info())
-    print(f"image: {image} ({meta['size_bytes'] / 2**20:.0f} MB, built in {meta['build_seconds']:.0f} s)")
+    built = build()
+    meta = image.status(paths.julia_info())
+    print(f"image: {built} ({meta['size_bytes'] / 2**20:.0f} MB, built in {meta['build_seconds']:.0f} s)")
     runs: dict[str, list[dict]] = {setting: [] for setting in SETTINGS}
     with tempfile.TemporaryDirectory() as work:
         for i in range(args.repeat):

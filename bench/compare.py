@@ -16,7 +16,7 @@ worker's peak RSS. Columns (--only picks some), each a training and a sampling w
 subprocess in its own virtual environment:
 
     pyjlchar-lstm   bench/_pyjlchar_{train,sample}.py in this python: the bench_train and
-                    bench_sample commands (julia/src/commands.jl), unrolled cell
+                    bench_sample commands (julia/src/Commands.jl), unrolled cell
     pyjlchar-fused  the same with the fused cell
     torch           bench/_torch_{train,sample}.py in <cache>/torch-venv (torch 2.13.0+cpu):
                     nn.LSTM
@@ -39,7 +39,7 @@ tests/test_compare_bench.py checks that nn.LSTM and the RNN-op model give the un
 NLL and gradients for the same weights.
 
 Data protocol, identical for all (`load_data` and `batch_slice` below are the Python workers'
-one implementation; pyjlchar's is julia/src/charlstm/{vocab,provider}.jl):
+one implementation; pyjlchar's is julia/src/CharLSTM/corpus/{vocab,batches}.jl):
 - text: the corpus file's bytes decoded as UTF-8, nothing translated (newlines kept as they are);
 - vocabulary: every distinct character sorted by code point, class i the i-th, plus one
   unknown class (the last), which the corpus itself never uses;
@@ -81,7 +81,7 @@ Interleaving: every round runs each column once (its training, then its sampling
 time, and the next round starts one column later, so slow drifts of background load fall on
 all alike; the tables give each column's medians over rounds (peak RSS: the largest).
 Threads: by default pyjlchar's workers choose their threads as pyjlchar does for its users (a
-thread per idle core, pyjlchar/cores.py; the tables name the count), and the others get the core
+thread per core this process may use, pyjlchar/bridge/threads.py; the tables name the count), and the others get the core
 count (OMP_NUM_THREADS, MKL_NUM_THREADS, OPENBLAS_NUM_THREADS, torch.set_num_threads); --threads
 N sets N for every worker. Ratios are to PyTorch at its best: the faster of oneDNN on and off,
 in training and at each stream count of sampling. The report ends with the figures the project
@@ -91,7 +91,7 @@ default; MXNET_ENGINE_TYPE set for this command sets both (the tables name each 
 
 Only the standard library is imported at the top: the workers, in their own venvs, import
 this file for the protocol. The model and training settings are pyjlchar's defaults
-(pyjlchar/config.py), which the main process passes to every worker.
+(pyjlchar/settings.py), which the main process passes to every worker.
 """
 from __future__ import annotations
 
@@ -255,7 +255,7 @@ TARGETS = {"fused_training_vs_torch": 1.3, "sampling_1_stream_chars_per_s": 10_0
 
 
 def parse_args(argv=None):
-    from pyjlchar.config import DEFAULTS   # here: the workers import this file without pyjlchar
+    from pyjlchar.settings import DEFAULTS   # here: the workers import this file without pyjlchar
 
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--budget", type=float, default=60.0, help="training seconds per column and round (60)")
@@ -420,7 +420,7 @@ def combine(runs):
 
 def main(argv=None):
     args = parse_args(argv)
-    from pyjlchar import corpus
+    from pyjlchar.corpus import files as corpus
     from pyjlchar.errors import UserError
 
     try:
@@ -441,7 +441,7 @@ def main(argv=None):
 
 def run(args, corpus_file):
     """Runs the columns on `corpus_file` and prints the report; 1 if any column failed."""
-    from pyjlchar.config import DEFAULTS
+    from pyjlchar.settings import DEFAULTS
 
     s = args.settings
     log = lambda msg: print(msg, file=sys.stderr, flush=True)  # noqa: E731
@@ -502,7 +502,7 @@ def run(args, corpus_file):
                       for (key, t), rs in runs.items() if t == task and rs and (key, task) not in failures}
                for task in args.tasks}
 
-    from pyjlchar.bench import cpu_model   # here: the workers import this file without pyjlchar
+    from pyjlchar.ops.throughput import cpu_model   # here: the workers import this file without pyjlchar
 
     date = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     chosen = {r["omp_num_threads"] for task in results.values() for key, r in task.items()

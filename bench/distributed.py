@@ -52,8 +52,11 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from pyjlchar import bench, corpus, launch, runtime
-from pyjlchar.config import DEFAULTS, SETTINGS
+from pyjlchar.corpus import files as corpus
+from pyjlchar.bridge import paths
+from pyjlchar.distributed import job, launch
+from pyjlchar.ops import throughput as bench
+from pyjlchar.settings import DEFAULTS, SECTIONS
 
 HERE = Path(__file__).resolve().parent
 NODE = HERE / "_dist_node.jl"
@@ -67,7 +70,7 @@ TWO_BIT_VALUES_PER_WORD = 16  # 2-bit compression packs 16 gradient values into 
 QUICK = dict(layers=1, hidden=32, embed=32, batches=8, rounds=5, warmup_rounds=1, warmup_batches=1,
              workers=[1, 2], servers=[1], cells=["lstm"])
 JOB_TIMEOUT_S = 900
-COMPRESSION = "gradient_compression" in SETTINGS["train"]   # the setting exists in this pyjlchar
+COMPRESSION = "gradient_compression" in SECTIONS["compute"].keys   # the setting exists in this pyjlchar
 
 
 def parse_args(argv=None):
@@ -126,7 +129,7 @@ def log(msg: str) -> None:
 
 def comm_job(work: Path, cell: str, workers: int, servers: int, n_class: int, args) -> dict:
     """Runs one communication job; the parameter sizes and the seconds per push+pull round."""
-    port = launch.free_port()
+    port = job.free_port()
     outs = [work / f"comm-{cell}-{workers}w{servers}s-{i}.json" for i in range(workers)]
     node_args = [cell, args.layers, args.hidden, args.embed, n_class, args.warmup_rounds, args.rounds]
     roles = [("scheduler", "scheduler", None)] + [(f"server {i}", "server", None) for i in range(servers)] + \
@@ -136,7 +139,7 @@ def comm_job(work: Path, cell: str, workers: int, servers: int, n_class: int, ar
     try:
         for name, role, out in roles:
             # Ranks are the scheduler's to give, so each worker is told its output file instead.
-            command = [sys.executable, "-m", "pyjlchar.julia", str(NODE), str(out or os.devnull), *map(str, node_args)]
+            command = [sys.executable, "-m", "pyjlchar.bridge", str(NODE), str(out or os.devnull), *map(str, node_args)]
             files.append(open(logs[name], "w"))
             nodes.append(launch.Node(name, role, subprocess.Popen(
                 command, env={**os.environ, "OMP_NUM_THREADS": ONE_CORE_EACH,
@@ -183,16 +186,20 @@ def cut_corpus(path: Path, args) -> int:
     return len(set(text)) + 1
 
 
+# The runs name pyjlchar's graphs as "cells", as compare.py does: lstm, the unrolled graph.
+GRAPHS = {"lstm": "unrolled", "fused": "fused"}
+
+
 def train_run(work: Path, text: Path, cell: str, workers: int, args, compression: str | None = None) -> dict:
     """One training run: workers == 0 is a plain `pyjlchar train`, else a launched job of that many
     workers and one server. Its job-wide chars/s, batches, NLLs and wall seconds."""
     name = f"{cell}-{workers}w" + (f"-{compression}" if compression else "")
     config = work / f"{name}.toml"
-    extra = f'gradient_compression = "{compression}"\n' if compression else ""
+    extra = f'\n[compute]\ngradient_compression = "{compression}"\n' if compression else ""
     # JSON strings are TOML basic strings.
     config.write_text(f'[data]\ncorpus = {json.dumps(str(text))}\n\n[model]\nname = "{name}"\n'
-                      f'layers = {args.layers}\nhidden = {args.hidden}\nembed = {args.embed}\ncell = "{cell}"\n\n'
-                      f'[train]\nseq_len = {args.seq_len}\nbatch_size = {args.batch}\nepochs = 1\n'
+                      f'layers = {args.layers}\nhidden = {args.hidden}\nembed = {args.embed}\ngraph = "{GRAPHS[cell]}"\n\n'
+                      f'[train]\nseq_len = {args.seq_len}\nbatch_size = {args.batch}\n\n[run]\nepochs = 1\n'
                       f'checkpoint_dir = {json.dumps(str(work / name))}\n{extra}')
     train = ["train", "--config", str(config)]
     command = train if workers == 0 else ["launch", "-n", str(workers), "-s", "1", "--", *train,
@@ -402,7 +409,7 @@ def main(argv=None):
     m = bench.machine()
     result["conditions"] = {"cpu": m["cpu"], "cores": m["cores"], "julia": m["julia"],
                             "omp_num_threads": ONE_CORE_EACH,
-                            "engine": runtime.engine_for(None),
+                            "engine": paths.engine_for(None),
                             "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
                             "load_before": load_before, "load_after": os.getloadavg()[0]}
     result["model"] = {"layers": args.layers, "hidden": args.hidden, "embed": args.embed, "n_class": n_class,

@@ -5,7 +5,7 @@ Run it from the checkout (not a test; it takes a minute or two):
 
     .venv/bin/python bench/mx_layer.py [--steps 10] [--rounds 6] [--warmup 3] [--json]
 
-The step: the unrolled LSTM (pyjlchar's default model and batches, pyjlchar/config.py: 2 layers,
+The step: the unrolled LSTM (pyjlchar's default model and batches, pyjlchar/settings.py: 2 layers,
 256 hidden, 256 embed, 32 steps, batch 32; 65 classes, one-hot inputs, no dropout), ADAM with
 pyjlchar's default settings (lr 0.01, wd 1e-5, clip 1).
 - this layer: bench/_mx_layer_step.jl in the embedded Julia: the executor bound once by
@@ -30,7 +30,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from pyjlchar.config import DEFAULTS, N_CLASS_WITHOUT_CORPUS
+from pyjlchar.settings import DEFAULTS, OPTIONS
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -50,7 +50,7 @@ def parse_args(argv=None):
     p.add_argument("--embed", type=int, default=model["embed"])
     p.add_argument("--seq-len", type=int, default=train["seq_len"])
     p.add_argument("--batch", type=int, default=train["batch_size"])
-    p.add_argument("--vocab", type=int, default=N_CLASS_WITHOUT_CORPUS)
+    p.add_argument("--vocab", type=int, default=OPTIONS["vocab"].default)
     p.add_argument("--seed", type=int, default=train["seed"])
     return p.parse_args(argv)
 
@@ -92,7 +92,7 @@ def main(argv=None):
 
     import numpy as np
     import _mxnet_venv
-    from pyjlchar import julia
+    from pyjlchar import bridge
 
     python = _mxnet_venv.ensure(log=log)
     chars_per_step = args.batch * args.seq_len
@@ -108,7 +108,7 @@ def main(argv=None):
                    learning_rate=t["learning_rate"], weight_decay=t["weight_decay"], grad_clip=t["grad_clip"])
 
         log(f"OMP_NUM_THREADS={threads}; starting Julia and binding the LSTM ...")
-        jl = julia.get()
+        jl = bridge.get()
         jl.eval(f"include({json.dumps(str(HERE / '_mx_layer_step.jl'))})")
         jl_params = jl.call("MXLayerBench.setup", ids, str(init_params), init_scale=t["init_scale"], seed=args.seed,
                             **cfg)

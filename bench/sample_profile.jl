@@ -2,7 +2,7 @@
 #
 #     ./scripts/julia bench/sample_profile.jl [STREAMS=1] [STEPS=3000]
 #
-# Draws STEPS characters per stream as `pyjlchar sample` does (the fused cell's StepPredictor,
+# Draws STEPS characters per stream as `pyjlchar sample` does (the fused graph's StepPredictor,
 # TextDraw's draw!) with the original's model (2 x 256, embedding 256, 65 classes, random
 # weights), timed against the training graph bound for one step (the way sampling ran
 # before). Prints a markdown table of a step's parts, each timed alone: the RNN operator, the
@@ -13,12 +13,13 @@
 using PyJLChar
 using Printf
 using Random: MersenneTwister
-const P = PyJLChar
-const mx = P.mx
+const P = PyJLChar.CharLSTM
+const mx = PyJLChar.mx
 
 streams = length(ARGS) >= 1 ? parse(Int, ARGS[1]) : 1
 steps = length(ARGS) >= 2 ? parse(Int, ARGS[2]) : 3000
-spec = P.ModelSpec(layers = 2, hidden = 256, embed = 256, n_class = 65, dropout = 0.0, cell = :fused, name = :ptb)
+spec = P.ModelSpec(name = "ptb", cell = :lstm, graph = :fused, layers = 2, hidden = 256, embed = 256, dropout = 0.0,
+                   n_class = 65)
 mx.srand(1)
 params = P.initial_params(spec, mx.UniformInitializer(0.1))
 predictor = P.step_predictor(spec, params, streams)
@@ -57,7 +58,7 @@ _, stats = mx.profile(() -> P.draw!(drawing, steps))
 operators = sort([(name, ms) for (name, (_, ms)) in get(stats, "operator", Dict())]; by = last, rev = true)
 op_total = reduce(+, last.(operators); init = 0.0)
 
-println("Sampling step, fused cell, $streams stream(s), OMP_NUM_THREADS=$(get(ENV, "OMP_NUM_THREADS", "unset")), ",
+println("Sampling step, fused graph, $streams stream(s), OMP_NUM_THREADS=$(get(ENV, "OMP_NUM_THREADS", "unset")), ",
         "libmxnet engine $(get(ENV, "MXNET_ENGINE_TYPE", "default")): ",
         @sprintf("%.1f µs per step (%.0f chars/s); the training graph bound for one step: %.1f µs (%.0f chars/s), ",
                  plain_us, steps * streams / plain_s, per_step(before_s), steps * streams / before_s),

@@ -1,8 +1,9 @@
 """pyjlchar's Python API: what the commands do, for scripts and notebooks.
 
 Every function runs the same Julia code as the command of the same name (which calls it), with
-the same settings, checks and one-sentence errors (`UserError`, raised). Settings are config
-keys by name, as in the TOML file: `epochs=2`, `cell="fused"`, `checkpoint_dir="runs/a"`.
+the same settings, checks and one-sentence errors (`UserError`, raised). Settings are keys by
+name, as in the TOML file (pyjlchar/settings.py lists them): `epochs=2`, `graph="unrolled"`,
+`checkpoint_dir="runs/a"`.
 Julia runs in this process, on a thread of its own: any thread may call, one call at a time.
 """
 from __future__ import annotations
@@ -14,16 +15,16 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Callable, Literal, Sequence, Union
 
-from . import charlstm, julia
-from . import config as _config
+from . import bridge, commands
+from . import settings as table
 from .errors import Interrupted, UserError
-from .progress import Bars
+from .show.progress import Bars
 
 #: What a call reports while it works, one event (a dict) at a time: "log" (level, message),
 #: "progress" (training: epoch, n_epoch, batch, n_batch, nll, chars_per_s, eta_s), "task"
 #: (what, done, total, unit), "checkpoint" (path), "text" (texts: each sample's new characters).
 ProgressHandler = Callable[[dict], None]
-Cell = Literal["lstm", "fused"]
+Graph = Literal["fused", "unrolled"]
 PathLike = Union[str, "os.PathLike[str]"]
 
 # Characters a text stream asks Julia for at a time. With the original's model on 2 CPU cores 32
@@ -34,7 +35,7 @@ STREAM_CHUNK = 32
 
 class History(list):
     """A run's per-epoch history: the meta file's entries (dicts with "epoch", "train_nll",
-    "val_nll", "seconds", "cell"), oldest first. In a notebook it shows as the run's training
+    "val_nll", "seconds", "graph"), oldest first. In a notebook it shows as the run's training
     curves; `plot()` returns them as a matplotlib Figure.
 
     >>> run.history[-1]["val_nll"]        # doctest: +SKIP
@@ -73,7 +74,7 @@ class Run:
         return History(self.meta["history"], self.prefix)
 
     def load(self, **options) -> Model:
-        """The run's best checkpoint, loaded: ``run.load(cell="lstm")`` takes `load`'s options."""
+        """The run's best checkpoint, loaded: ``run.load(graph="unrolled")`` takes `load`'s options."""
         return load(self.prefix, **options)
 
     def plot(self):
@@ -86,12 +87,13 @@ class Run:
 
 def train(config: PathLike | dict | None = None, *, resume: bool = False, allow_new_text: bool = False,
           on_progress: ProgressHandler | None = None, **settings) -> Run:
-    """Trains a character-level LSTM, saving a checkpoint after every epoch, as ``pyjlchar train``
-    does; blocks until the run ends and returns it.
+    """Trains a character-level language model, saving a checkpoint after every epoch, as
+    ``pyjlchar train`` does; blocks until the run ends and returns it. Its first log line says
+    how many OpenMP threads libmxnet runs with, and why.
 
     `config` is a TOML file, a shipped config by name ("quick", "shakespeare"), a dict of
-    sections (as `config.load` returns), or None for the defaults; `settings` override it, each
-    a config key by name (``epochs=2``, ``hidden=512``, ``corpus="texts/"``) or, with
+    sections (as `settings.load` returns), or None for the defaults; `settings` override it, each
+    a key by name (``epochs=2``, ``hidden=512``, ``corpus="texts/"``) or, with
     ``**{"train.epochs": 2}``, by section and key. `resume` continues the run saved in the
     checkpoint folder; `allow_new_text` lets it go on with a changed corpus. `on_progress`
     receives every event (`ProgressHandler`); by default log lines go to stderr and a progress
@@ -105,10 +107,13 @@ def train(config: PathLike | dict | None = None, *, resume: bool = False, allow_
     >>> run.prefix                                                                # doctest: +SKIP
     'runs/a/quick'
     """
-    checked = _config.load(config, **settings)
+    checked = table.load(config, **settings)
+    call = commands.train(checked, resume=resume, allow_new_text=allow_new_text)
     display = on_progress or Bars()
     try:
-        result = julia.run(charlstm.train(checked, resume=resume, allow_new_text=allow_new_text), on_event=display)
+        threads = bridge.get(call.context).started.threads
+        display({"event": "log", "level": "warn" if threads.warning else "info", "message": f"Threads: {threads.line()}"})
+        result = bridge.run(call, on_event=display)
     except Interrupted as e:
         if on_progress is None:
             saved = display.checkpoints or resume
@@ -120,8 +125,16 @@ def train(config: PathLike | dict | None = None, *, resume: bool = False, allow_
     finally:
         if on_progress is None:
             display.close()
-    return Run(str(Path(checked["train"]["checkpoint_dir"]) / checked["model"]["name"]), result["meta"],
+    return Run(str(Path(checked["run"]["checkpoint_dir"]) / checked["model"]["name"]), result["meta"],
                result["best"])
+
+
+def serve_job(config: PathLike | dict | None = None, **settings) -> None:
+    """In a process a launcher started as the scheduler or a server of a parameter-server job
+    (DMLC_ROLE), serves the job until its workers finish, as ``pyjlchar train`` does there;
+    `config` and `settings` are `train`'s (only their [compute] kvstore counts)."""
+    checked = table.load(config, **settings)
+    bridge.run(commands.ps_node(checked))
 
 
 class Model:
@@ -130,8 +143,8 @@ class Model:
     ``with`` block, or when the object is garbage-collected.
 
     - ``vocab``: the characters it knows, in class-id order (class ``len(vocab)`` is "unknown");
-    - ``spec``: its architecture ("name", "layers", "hidden", "embed", "dropout", "cell" as
-      it runs, "n_class");
+    - ``spec``: its architecture ("name", "cell", "graph" as it runs, "layers", "hidden",
+      "embed", "dropout", "n_class");
     - ``checkpoint``: the ``.params`` file loaded; ``prefix``: its run's prefix;
     - ``meta``: its meta file's content; ``history``: the run's `History` (curves in a notebook).
     """
@@ -164,9 +177,9 @@ class Model:
         >>> len(model.sample(100, num_samples=4))                        # doctest: +SKIP
         4
         """
-        settings = _config.load(None, length=length, prime=prime, temperature=temperature, top_k=top_k, top_p=top_p,
+        settings = table.load(None, length=length, prime=prime, temperature=temperature, top_k=top_k, top_p=top_p,
                                 num_samples=1 if num_samples is None else num_samples)
-        texts = julia.run(charlstm.sample(self._live(), settings, _seed(seed)), on_event=on_progress)
+        texts = bridge.run(commands.sample(self._live(), settings, _seed(seed)), on_event=on_progress)
         return texts[0] if num_samples is None else texts
 
     def stream(self, prime: str | None = None, *, length: int | None = None, temperature: float | None = None,
@@ -180,8 +193,8 @@ class Model:
         >>> for char in model.stream("KING:", length=200, seed=1):      # doctest: +SKIP
         ...     print(char, end="", flush=True)
         """
-        settings = _config.load(None, prime=prime, temperature=temperature, top_k=top_k, top_p=top_p, length=length)
-        opened = julia.run(charlstm.open_stream(self._live(), settings, _seed(seed)))
+        settings = table.load(None, prime=prime, temperature=temperature, top_k=top_k, top_p=top_p, length=length)
+        opened = bridge.run(commands.open_stream(self._live(), settings, _seed(seed)))
         return TextStream(opened["handle"], length)
 
     def evaluate(self, path_or_paths: PathLike | Sequence[PathLike] | None = None, *, text: str | None = None,
@@ -200,16 +213,16 @@ class Model:
         """
         if (path_or_paths is None) == (text is None):
             raise UserError("evaluate scores either files (path_or_paths) or a text (text=...): give one of them")
-        if streams is not None and (isinstance(streams, bool) or not isinstance(streams, int) or streams < 1):
-            raise UserError(f"streams must be a positive integer, not {streams!r}; for example streams=1")
+        if streams is not None:
+            table.checked(table.KEYWORDS, "", "streams", streams, table.OPTIONS["streams"])
         if text is not None:
-            call = charlstm.evaluate_text(self._live(), text, streams)
+            call = commands.evaluate_text(self._live(), text, streams)
         else:
             paths = [path_or_paths] if isinstance(path_or_paths, (str, os.PathLike)) else list(path_or_paths)
-            call = charlstm.evaluate(self._live(), [str(p) for p in paths], streams)
+            call = commands.evaluate(self._live(), [str(p) for p in paths], streams)
         display = on_progress or Bars()
         try:
-            return julia.run(call, on_event=display)
+            return bridge.run(call, on_event=display)
         finally:
             if on_progress is None:
                 display.close()
@@ -218,7 +231,7 @@ class Model:
         """Frees the model's memory in Julia now; the model cannot be used after."""
         if self._handle is not None:
             handle, self._handle = self._handle, None
-            julia.run(charlstm.free([handle]))
+            bridge.run(commands.free([handle]))
 
     def __enter__(self) -> Model:
         return self
@@ -229,7 +242,7 @@ class Model:
     def __del__(self):
         # A finalizer may run inside another Julia call: Julia frees it with the next one.
         if getattr(self, "_handle", None) is not None:
-            julia.release(self._handle)
+            bridge.release(self._handle)
 
     def _live(self) -> int:
         if self._handle is None:
@@ -238,12 +251,14 @@ class Model:
 
     def __repr__(self) -> str:
         state = "" if self._handle is not None else ", closed"
-        return f"Model({self.checkpoint!r}, cell={self.spec['cell']!r}, vocab={len(self.vocab)} chars{state})"
+        return (f"Model({self.checkpoint!r}, cell={self.spec['cell']!r}, graph={self.spec['graph']!r}, "
+                f"vocab={len(self.vocab)} chars{state})")
 
 
 def _seed(seed: int | None) -> int | None:
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**31):
-        raise UserError(f"seed must be an integer from 0 to 2147483647, not {seed!r}; for example seed=1")
+    """A sampling seed, checked as [train] seed is."""
+    if seed is not None:
+        table.checked(table.KEYWORDS, "", "seed", seed, table.SECTIONS["train"].keys["seed"])
     return seed
 
 
@@ -279,7 +294,7 @@ class TextStream(Iterator[str]):
             self.close()
             return ""
         count = STREAM_CHUNK if self._left is None else min(STREAM_CHUNK, self._left)
-        chunk = julia.run(charlstm.stream_next(self._handle, count))
+        chunk = bridge.run(commands.stream_next(self._handle, count))
         self._left = None if self._left is None else self._left - count
         return chunk
 
@@ -287,49 +302,69 @@ class TextStream(Iterator[str]):
         """Ends the stream; Julia frees its state with its next call."""
         if self._handle is not None:
             handle, self._handle = self._handle, None
-            julia.release(handle)
+            bridge.release(handle)
 
     def __del__(self):
         self.close()
 
 
-def load(checkpoint: PathLike, *, cell: Cell = "fused", context: str = "cpu") -> Model:
+def load(checkpoint: PathLike, *, graph: Graph | None = None, context: str | None = None) -> Model:
     """A trained checkpoint, loaded once to sample, stream and evaluate any number of times:
     a ``.params`` file, or a run's prefix (``checkpoints/ptb``: its checkpoint with the best
-    validation NLL). `cell` is the graph that runs it, whichever trained it: "fused"
-    (libmxnet's RNN operator) is the faster, "lstm" (the unrolled cells) gives the same
-    probabilities up to rounding. `context`: "cpu" or "gpu".
+    validation NLL). `graph` runs it, whichever graph trained it: "fused" (libmxnet's RNN
+    operator, the default) is the faster, "unrolled" (the original's graph) gives the same
+    probabilities up to rounding. `context`: "cpu" (the default) or "gpu".
 
     >>> with pj.load("runs/a/quick") as model:                        # doctest: +SKIP
     ...     print(model.sample(200, prime="KING:", seed=1))
     """
-    if cell not in ("lstm", "fused"):
-        raise UserError(f"cell must be \"lstm\" or \"fused\", not {cell!r}; for example cell=\"fused\"")
-    settings = _config.load(None, context=context)
-    return Model(julia.run(charlstm.load_model(os.fspath(checkpoint), settings, cell)))
+    settings = table.load(None, graph=graph, context=context)
+    return Model(bridge.run(commands.load_model(os.fspath(checkpoint), settings["compute"]["context"],
+                                                settings["model"]["graph"])))
 
 
-def graph(*, layers: int = _config.DRAWING["layers"], steps: int = _config.DRAWING["steps"],
-          hidden: int = _config.DEFAULTS["model"]["hidden"], embed: int = _config.DEFAULTS["model"]["embed"],
-          vocab: int = _config.DRAWING["vocab"], dropout: float = _config.DEFAULTS["model"]["dropout"],
-          cell: Cell = _config.DEFAULTS["model"]["cell"], batch: int = _config.DRAWING["batch"],
-          show_params: bool = False, title: str | None = None):
-    """The LSTM network as a graphviz.Digraph, as ``pyjlchar visualize`` draws it: `steps`
-    unrolled steps of `layers` layers (or with cell="fused" libmxnet's RNN operator), with
-    the shapes (batch first) for `batch` streams and `vocab` classes on the arrows;
-    `show_params` also draws the weights. A notebook shows it inline; ``.source`` is its DOT,
+def graph(*, layers: int | None = None, steps: int | None = None, hidden: int | None = None,
+          embed: int | None = None, vocab: int | None = None, dropout: float | None = None,
+          cell: str | None = None, graph: Graph | None = None, batch: int | None = None, show_params: bool = False,
+          title: str | None = None):
+    """The network as a graphviz.Digraph, as ``pyjlchar visualize`` draws it: `steps` steps of
+    `layers` layers of `cell`, unrolled (the original's picture, one layer and two steps, by
+    default) or with graph="fused" libmxnet's RNN operator, with the shapes (batch first) for
+    `batch` streams and `vocab` classes on the arrows; `show_params` also draws the weights.
+    Unset sizes are the [model] defaults. A notebook shows it inline; ``.source`` is its DOT,
     ``.render(...)`` draws it to a file.
 
     >>> pj.graph(layers=1, steps=2)                                     # doctest: +SKIP
     """
-    from . import visualize as drawing
+    from .show import drawing
 
-    model = _config.load(None, layers=layers, hidden=hidden, embed=embed, dropout=dropout, cell=cell)["model"]
-    for name, value in (("steps", steps), ("vocab", vocab), ("batch", batch)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise UserError(f"{name} must be a positive integer, not {value!r}; for example {name}=2")
-    drawn = julia.run(charlstm.graph(model, vocab=vocab, steps=steps, batch=batch))
-    return drawing.digraph(drawn, title=title or drawing.default_title(layers, steps), show_params=show_params)
+    given = {"layers": layers, "hidden": hidden, "embed": embed, "dropout": dropout, "cell": cell, "graph": graph}
+    model = table.load(None, **{**{k: v for k, v in table.DRAWING.items() if k in given},
+                                **{k: v for k, v in given.items() if v is not None}})
+    sizes = {name: table.DRAWING[name] if value is None else
+             table.checked(table.KEYWORDS, "", name, value, table.OPTIONS[name])
+             for name, value in (("steps", steps), ("vocab", vocab), ("batch", batch))}
+    drawn = bridge.run(commands.graph(model, **sizes))
+    m = model["model"]
+    return drawing.digraph(drawn, title=title or drawing.default_title(m["cell"], m["layers"], sizes["steps"]),
+                           show_params=show_params)
+
+
+def corpus_info(corpus: str | list[str] | None = None, *, config: PathLike | dict | None = None,
+                train_ratio: float | None = None, on_progress: ProgressHandler | None = None) -> dict:
+    """What a corpus holds, as ``pyjlchar corpus info`` reports it: characters, distinct
+    characters (the most and least frequent), lines, bytes, the characters that train and
+    validate at `train_ratio`, and its encoded cache entry. `corpus` and `train_ratio` are the
+    [data] settings (by default `config`'s)."""
+    from .corpus import report
+
+    settings = table.load(config, corpus=corpus, train_ratio=train_ratio)
+    display = on_progress or Bars()
+    try:
+        return report.report(bridge.run(commands.corpus_info(settings), on_event=display))
+    finally:
+        if on_progress is None:
+            display.close()
 
 
 def curves(*runs: PathLike | Run | Model, output: PathLike | None = None):
@@ -340,7 +375,7 @@ def curves(*runs: PathLike | Run | Model, output: PathLike | None = None):
 
     >>> pj.curves("runs/small/quick", "runs/big/quick", output="compare.svg")   # doctest: +SKIP
     """
-    from . import plot as charts
+    from .show import plot as charts
 
     if output is not None:
         charts.output_format(os.fspath(output))  # before the logs are read: fail fast

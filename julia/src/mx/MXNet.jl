@@ -36,7 +36,6 @@ include("model.jl")
 
 function __init__()
     load_library()
-    start_engine()
     register_legacy_ops()
     # Whatever ran at precompile time left handles of that process (saved as NULL) and names.
     empty!(OP_HANDLES)

@@ -47,28 +47,6 @@ macro mxcall(fname, argtypes, args...)
     end
 end
 
-"""
-    start_engine()
-
-Starts libmxnet's engine (its first use would). libmxnet announces any engine but its
-default on stderr ("MXNet start using engine: NaiveEngine"), which would open every
-command's log; that notice alone is dropped: stderr is sent to /dev/null only meanwhile.
-"""
-function start_engine()
-    haskey(ENV, "MXNET_ENGINE_TYPE") || return
-    saved = ccall(:dup, Cint, (Cint,), 2)
-    sink = ccall(:open, Cint, (Cstring, Cint), "/dev/null", 1)   # O_WRONLY
-    (saved < 0 || sink < 0) && return   # no file descriptors to spare: keep the notice
-    ccall(:dup2, Cint, (Cint, Cint), sink, 2)
-    try
-        @mxcall(:MXNDArrayWaitAll, ())
-    finally
-        ccall(:dup2, Cint, (Cint, Cint), saved, 2)
-        ccall(:close, Cint, (Cint,), saved)
-        ccall(:close, Cint, (Cint,), sink)
-    end
-end
-
 "libmxnet's version as a VersionNumber (10901 -> v\"1.9.1\")."
 function version()
     v = Ref{Cint}(0)
