@@ -1,5 +1,5 @@
 """
-The entry point Python calls (see pyjlchar/julia.py). One C function takes a JSON request and
+The entry point Python calls (see pyjlchar/bridge/calls.py). One C function takes a JSON request and
 an array table, calls a Julia function, and hands back a JSON reply and an array table:
 
 - numbers, strings, booleans, `nothing`, lists and dicts travel as JSON;

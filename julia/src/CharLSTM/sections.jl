@@ -30,9 +30,9 @@ function from_section(::Type{T}, section::AbstractDict; extra...) where {T}
     names = fieldnames(T)
     missing_keys = setdiff(names, keys(given))
     unknown = setdiff(keys(given), names)
-    isempty(missing_keys) && isempty(unknown) ||
-        throw(ArgumentError("$T takes the keys $(join(names, ", ")); missing $(join(missing_keys, ", ")), " *
-                            "unknown $(join(unknown, ", "))"))
+    problems = [string(what, " ", join(ks, ", ")) for (what, ks) in (("missing", missing_keys), ("unknown", unknown))
+                if !isempty(ks)]
+    isempty(problems) || throw(ArgumentError("$T takes the keys $(join(names, ", ")): $(join(problems, "; "))"))
     values = Dict{Symbol,Any}(name => field_value(fieldtype(T, name), given[name]) for name in names)
     return check(T(; values...))
 end

@@ -209,7 +209,8 @@ function meta_from_dict(d::AbstractDict, current::Bool)
     n_class(vocab) == model_spec.n_class || throw(UserError("its vocabulary does not match the model's n_class"))
     real_or_nothing(x) = x === nothing ? nothing : Float64(x)
     history = [EpochRecord(h["epoch"], h["train_nll"], real_or_nothing(h["val_nll"]), get(h, "seconds", 0.0),
-                           graph_named_in(h, current), get(h, "pruned", false)) for h in d["history"]]
+                           graph_named_in(h, current), get(h, "pruned", false))
+               for h in d["history"]::AbstractVector]
     p = get(d, "partial", nothing)
     partial = p === nothing ? nothing :
         PartialEpoch(p["epoch"], p["batches_done"], real_or_nothing(get(p, "train_nll", nothing)),
@@ -219,7 +220,9 @@ function meta_from_dict(d::AbstractDict, current::Bool)
     checkpoints = [IntervalCheckpoint(c["epoch"], c["batch"], safe_file(c["file"]), c["train_nll"],
                                       real_or_nothing(c["val_nll"])) for c in get(d, "checkpoints", Any[])]
     v = get(d, "validations", nothing)
-    validations = v === nothing ? ValidationRecord(Inf, 0) : ValidationRecord(v["best_val_nll"], v["since_best"])
+    # No validation yet: the best is Inf, which JSON writes as null.
+    validations = v === nothing ? ValidationRecord(Inf, 0) :
+                  ValidationRecord(something(v["best_val_nll"], Inf), v["since_best"])
     s = get(d, "stopped_early", nothing)
     stopped = s === nothing ? nothing : EarlyStopRecord(s["epoch"], s["batch"], s["best_val_nll"], s["patience"])
     c = get(d, "corpus_identity", nothing)

@@ -1,10 +1,8 @@
-import Random
-
 @testset "sampler" begin
     dir = mktempdir()
     path, params, vocab, spec = make_checkpoint(dir)
     sample(; kwargs...) = sample_from(path; length = 40, prime = "the ", kwargs...)
-    draw(rng, probs, args...) = PyJLChar.draw_class!(Vector{Float64}(undef, length(probs)), rng, probs, args...)
+    draw(rng, probs, args...) = CharLSTM.draw_class!(Vector{Float64}(undef, length(probs)), rng, probs, args...)
 
     @testset "prime + length characters from the vocabulary, one per sample" begin
         texts = sample(seed = 1, num_samples = 3)
@@ -27,10 +25,10 @@ import Random
 
     @testset "the greedy path follows the model step by step, states carried" begin
         text = sample(temperature = 0)[1]
-        ids = PyJLChar.encode(vocab, text)
-        predictor = PyJLChar.StatefulPredictor(spec, params, length(ids) - 1, 1)
-        probs = PyJLChar.predict!(predictor, reshape(ids[1:end-1], :, 1))
-        known = 1:PyJLChar.unknown_class(vocab)
+        ids = CharLSTM.encode(vocab, text)
+        predictor = CharLSTM.StatefulPredictor(spec, params, length(ids) - 1, 1)
+        probs = CharLSTM.predict!(predictor, reshape(ids[1:end-1], :, 1))
+        known = 1:CharLSTM.unknown_class(vocab)
         @test all(argmax(probs[t][known, 1]) - 1 == ids[t+1] for t in 4:length(ids)-1)
     end
 
@@ -80,68 +78,69 @@ import Random
     end
 
     @testset "a loaded model samples again and again from fresh states, reusing its predictor" begin
-        model = PyJLChar.TrainedModel(path)
-        settings = (length = 40, temperature = 1.0, top_k = 0, top_p = 1.0, prime = "the ", seed = 7)
-        first_texts = PyJLChar.sample_text(model; settings..., num_samples = 2)
+        model = CharLSTM.TrainedModel(path)
+        settings(n) = sample_settings(length = 40, prime = "the ", num_samples = n)
+        first_texts = CharLSTM.sample_text(model, settings(2); seed = 7)
         bound = model.sampler
-        @test PyJLChar.sample_text(model; settings..., num_samples = 2) == first_texts
+        @test CharLSTM.sample_text(model, settings(2); seed = 7) == first_texts
         @test first_texts == sample(seed = 7, num_samples = 2)
         @test model.sampler === bound
-        @test PyJLChar.sample_text(model; settings..., num_samples = 1)[1] == sample(seed = 7)[1]
+        @test CharLSTM.sample_text(model, settings(1); seed = 7)[1] == sample(seed = 7)[1]
     end
 
     @testset "a stream goes on where it stopped: the same text as one sample" begin
-        model = PyJLChar.TrainedModel(path)
-        stream = PyJLChar.open_stream(model; prime = "the ", temperature = 1.0, top_k = 0, top_p = 1.0, seed = 3)
-        parts = [PyJLChar.next_text!(stream, n) for n in (1, 7, 32, 20)]
+        model = CharLSTM.TrainedModel(path)
+        stream = CharLSTM.open_stream(model, sample_settings(prime = "the "); seed = 3)
+        parts = [CharLSTM.next_text!(stream, n) for n in (1, 7, 32, 20)]
         # Sampling in between leaves the stream alone: it has its own predictor.
-        PyJLChar.sample_text(model; length = 5, temperature = 1.0, top_k = 0, top_p = 1.0, prime = "a", seed = 1,
-                             num_samples = 1)
-        push!(parts, PyJLChar.next_text!(stream, 10))
+        CharLSTM.sample_text(model, sample_settings(length = 5, prime = "a"); seed = 1)
+        push!(parts, CharLSTM.next_text!(stream, 10))
         @test "the " * join(parts) == sample(seed = 3, length = 70)[1]
     end
 
     @testset "the fused step predictor: the training graph's probabilities, states carried, the same text" begin
-        model = PyJLChar.TrainedModel(path; cell = :fused)
+        model = CharLSTM.TrainedModel(path; graph = :fused)
         streams = 3
-        step = PyJLChar.StepPredictor(model.spec, model.arg_params, streams)
-        graph = PyJLChar.StatefulPredictor(model.spec, model.arg_params, 1, streams)
+        step = CharLSTM.StepPredictor(model.spec, model.arg_params, streams)
+        graph = CharLSTM.StatefulPredictor(model.spec, model.arg_params, 1, streams)
         rng = Random.MersenneTwister(5)
         for _ in 1:30   # past the first steps, so the states it alternates must be the right ones
             ids = Int32.(rand(rng, 0:model.spec.n_class - 1, streams))
-            @test PyJLChar.predict_step!(step, ids) == PyJLChar.predict!(graph, reshape(ids, 1, :))[1]
+            @test CharLSTM.predict_step!(step, ids) == CharLSTM.predict!(graph, reshape(ids, 1, :))[1]
         end
-        PyJLChar.reset_states!(step)
-        PyJLChar.reset_states!(graph)
-        @test PyJLChar.predict_step!(step, Int32[1, 2, 3]) == PyJLChar.predict!(graph, Int32[1 2 3])[1]
+        CharLSTM.reset_states!(step)
+        CharLSTM.reset_states!(graph)
+        @test CharLSTM.predict_step!(step, Int32[1, 2, 3]) == CharLSTM.predict!(graph, Int32[1 2 3])[1]
         # The text a seed draws through the training graph bound for one step, as sampling did before.
-        settings = (prime = "the ", temperature = 0.8, top_k = 0, top_p = 1.0, seed = 21)
-        before = PyJLChar.TextDraw(model, PyJLChar.StatefulPredictor(model.spec, model.arg_params, 1, 2); settings...)
-        @test PyJLChar.sample_text(model; length = 60, num_samples = 2, settings...) ==
-              ["the " * PyJLChar.decode(vocab, view(drawn, :, i)) for drawn in [PyJLChar.draw!(before, 60)] for i in 1:2]
-        @test model.sampler isa PyJLChar.StepPredictor
-        @test PyJLChar.TrainedModel(path; cell = :lstm).spec.cell == :lstm   # the unrolled cell keeps its graph
+        settings = sample_settings(length = 60, num_samples = 2, prime = "the ", temperature = 0.8)
+        before = CharLSTM.TextDraw(model, CharLSTM.StatefulPredictor(model.spec, model.arg_params, 1, 2), settings;
+                                   seed = 21)
+        @test CharLSTM.sample_text(model, settings; seed = 21) ==
+              ["the " * CharLSTM.decode(vocab, view(drawn, :, i)) for drawn in [CharLSTM.draw!(before, 60)] for i in 1:2]
+        @test model.sampler isa CharLSTM.StepPredictor
+        unrolled = CharLSTM.TrainedModel(path; graph = :unrolled)   # the unrolled graph keeps its own predictor
+        @test unrolled.spec.graph == :unrolled && CharLSTM.sampler!(unrolled, 2) isa CharLSTM.StatefulPredictor
+        @test_throws ArgumentError CharLSTM.StepPredictor(unrolled.spec, unrolled.arg_params, 1)
     end
 
     @testset "a draw allocates nothing beyond its predictor's step" begin
         probs = Float32[0.1, 0.4, 0.2, 0.3, 0.0]
         weights, rng = zeros(length(probs)), Random.MersenneTwister(1)
-        PyJLChar.draw_class!(weights, rng, probs, 4, 0.9, 0, 1.0)
-        @test @allocated(PyJLChar.draw_class!(weights, rng, probs, 4, 0.9, 0, 1.0)) == 0
+        CharLSTM.draw_class!(weights, rng, probs, 4, 0.9, 0, 1.0)
+        @test @allocated(CharLSTM.draw_class!(weights, rng, probs, 4, 0.9, 0, 1.0)) == 0
     end
 
     @testset "user errors" begin
-        user_error(f) = try f(); nothing catch e; e isa PyJLChar.UserError ? e.msg : rethrow() end
         msg = user_error(() -> sample(prime = "héllo✓"))
         @test occursin("\"é\"", msg) && occursin("\"✓\"", msg) && occursin("vocabulary lacks", msg)
         @test occursin("empty", user_error(() -> sample(prime = "")))
-        # config.py refuses these settings; here they are broken invariants.
-        @test_throws ArgumentError sample(temperature = -1)
-        @test_throws ArgumentError sample(num_samples = 0)
-        @test_throws ArgumentError sample(length = 0)
-        @test_throws ArgumentError sample(top_p = 0)
-        @test_throws ArgumentError sample(top_p = 1.5)
+        # The [sample] section's check refuses these settings, naming them (test_settings.jl).
+        @test occursin("'temperature' in [sample]", user_error(() -> sample(temperature = -1)))
+        @test occursin("'num_samples' in [sample]", user_error(() -> sample(num_samples = 0)))
+        @test occursin("'length' in [sample]", user_error(() -> sample(length = 0)))
+        @test occursin("'top_p' in [sample]", user_error(() -> sample(top_p = 0)))
+        @test occursin("'top_p' in [sample]", user_error(() -> sample(top_p = 1.5)))
         mx.has_feature("CUDA") ||
-            @test occursin("CUDA", user_error(() -> PyJLChar.Commands.device(["gpu", 0])))
+            @test occursin("CUDA", user_error(() -> CharLSTM.TrainedModel(path; context = CharLSTM.devices("gpu")[1])))
     end
 end

@@ -1,8 +1,8 @@
-@testset "CharSeqProvider" begin
+@testset "CharSeqProvider (batches)" begin
     alphabet = join('a':'z')
-    vocab = PyJLChar.build_vocabulary(alphabet)
+    vocab = CharLSTM.build_vocabulary(alphabet)
     provider(text; batch_size = 2, seq_len = 3) =
-        PyJLChar.CharSeqProvider(text, batch_size, seq_len, vocab, spec_for(27; hidden = 4, embed = 5))
+        CharLSTM.CharSeqProvider(text, batch_size, seq_len, vocab, spec_for(27; hidden = 4, embed = 5))
 
     @testset "names and sizes match the LSTM's inputs" begin
         p = provider(alphabet)
@@ -11,7 +11,7 @@
                                      :ptb_l1_init_h => (4, 2), :ptb_l2_init_h => (4, 2)]
         @test mx.provide_label(p) == [:ptb_label_1 => (2,), :ptb_label_2 => (2,), :ptb_label_3 => (2,)]
         @test mx.get_batch_size(p) == 2
-        lstm = PyJLChar.LSTM(spec_for(27; hidden = 4, embed = 5), 3)
+        lstm = CharLSTM.LSTM(spec_for(27; hidden = 4, embed = 5), 3)
         given = Set(first.([mx.provide_data(p); mx.provide_label(p)]))
         @test issubset(given, Set(mx.list_arguments(lstm)))
     end
@@ -48,10 +48,10 @@
 
     @testset "split_text: contiguous, by character" begin
         text = "héllo wörld ✓ 日本"
-        train, validation = PyJLChar.split_text(text, 0.5)
+        train, validation = CharLSTM.split_text(text, 0.5)
         @test train * validation == text
         @test length(train) == 8 && length(validation) == 8
-        @test_throws ArgumentError PyJLChar.split_text(text, 0)   # config.py refuses it first
-        @test_throws ArgumentError PyJLChar.split_text(text, 1)
+        @test_throws ArgumentError CharLSTM.split_text(text, 0)   # settings.jl refuses it first
+        @test_throws ArgumentError CharLSTM.split_text(text, 1)
     end
 end

@@ -2,7 +2,7 @@
     n_class, batch = 7, 5
     uniform = mx.NDArray(fill(1f0 / n_class, n_class, batch))
     labels = mx.NDArray(Float32[0, 3, 6, 2, 1])
-    metric = PyJLChar.NLL()
+    metric = CharLSTM.NLL()
     mx.update!(metric, [labels, labels], [uniform, uniform])
     (name1, nll), (name2, perplexity) = get(metric)
     @test name1 == :NLL && name2 == :perplexity

@@ -4,8 +4,8 @@
 
     # The plain way: one step at a time, states copied back by hand.
     function step_by_step_nll(ids)
-        lstm = PyJLChar.LSTM(spec, 1; output_states = true)
-        inputs = [PyJLChar.lstm_data_shapes(spec, 1, 1); PyJLChar.lstm_label_shapes(spec, 1, 1)]
+        lstm = CharLSTM.LSTM(spec, 1; output_states = true)
+        inputs = [CharLSTM.lstm_data_shapes(spec, 1, 1); CharLSTM.lstm_label_shapes(spec, 1, 1)]
         args = merge(Dict(name => mx.zeros(shape) for (name, shape) in inputs), params)
         exec = mx.bind(lstm, mx.cpu(), args; grad_req = :null)
         total = 0.0
@@ -23,10 +23,10 @@
     end
 
     text = FIXTURE_TEXT[1:30]
-    expected = step_by_step_nll(PyJLChar.encode(vocab, text))
+    expected = step_by_step_nll(CharLSTM.encode(vocab, text))
 
     @testset "chunked scoring is one continuous stream (chunk_len $chunk_len)" for chunk_len in (7, 29, 100)
-        result = PyJLChar.evaluate_text(PyJLChar.TrainedModel(path), text; chunk_len = chunk_len)
+        result = CharLSTM.evaluate_text(CharLSTM.TrainedModel(path), text; chunk_len = chunk_len)
         @test abs(result["nll"] - expected) < 1e-4
         @test result["n_chars"] == 30 && result["n_predicted"] == 29 && result["unknown"] == 0
         @test result["perplexity"] ≈ exp(result["nll"])
@@ -35,37 +35,37 @@
 
     @testset "unknown characters are counted and scored as the unknown class" begin
         odd = "the ✓ QUICK fox"
-        result = PyJLChar.evaluate_text(PyJLChar.TrainedModel(path), odd)
+        result = CharLSTM.evaluate_text(CharLSTM.TrainedModel(path), odd)
         @test result["unknown"] == 6
-        @test abs(result["nll"] - step_by_step_nll(PyJLChar.encode(vocab, odd))) < 1e-4
+        @test abs(result["nll"] - step_by_step_nll(CharLSTM.encode(vocab, odd))) < 1e-4
     end
 
     @testset "$streams streams: pieces scored from zero states, each character predicted once" for streams in (2, 3, 29, 100)
-        ids = PyJLChar.encode(vocab, text)
+        ids = CharLSTM.encode(vocab, text)
         steps = cld(length(ids) - 1, streams)
         pieces = [ids[s:min(s + steps, end)] for s in 1:steps:length(ids)-1]   # each starts where the last ended
         expected = sum(step_by_step_nll(piece) * (length(piece) - 1) for piece in pieces) / (length(ids) - 1)
-        result = PyJLChar.evaluate_text(PyJLChar.TrainedModel(path), text; streams = streams, chunk_len = 4)
+        result = CharLSTM.evaluate_text(CharLSTM.TrainedModel(path), text; streams = streams, chunk_len = 4)
         @test abs(result["nll"] - expected) < 1e-4
         @test result["streams"] == length(pieces) && result["n_predicted"] == 29
-        @test PyJLChar.evaluate_text(PyJLChar.TrainedModel(path), text; streams = 1)["streams"] == 1
+        @test CharLSTM.evaluate_text(CharLSTM.TrainedModel(path), text; streams = 1)["streams"] == 1
     end
 
     @testset "a corpus scores from its memory map as the same text in memory" begin
         odd = repeat("the ✓ QUICK fox\n", 20)
         file = joinpath(dir, "scored.txt")
         write(file, odd)
-        corpus = Base.CoreLogging.with_logger(() -> PyJLChar.encoded_corpus([file], joinpath(dir, "corpora")),
+        corpus = Base.CoreLogging.with_logger(() -> CharLSTM.encoded_corpus([file], joinpath(dir, "corpora")),
                                               Base.CoreLogging.NullLogger())
         for streams in (1, 4)
-            @test PyJLChar.evaluate_corpus(PyJLChar.TrainedModel(path), corpus; streams = streams) ==
-                  PyJLChar.evaluate_text(PyJLChar.TrainedModel(path), odd; streams = streams)
+            @test CharLSTM.evaluate_corpus(CharLSTM.TrainedModel(path), corpus; streams = streams) ==
+                  CharLSTM.evaluate_text(CharLSTM.TrainedModel(path), odd; streams = streams)
         end
-        @test PyJLChar.evaluate_corpus(PyJLChar.TrainedModel(path), corpus)["unknown"] == 6 * 20
+        @test CharLSTM.evaluate_corpus(CharLSTM.TrainedModel(path), corpus)["unknown"] == 6 * 20
     end
 
     @testset "a text too short to score" begin
-        @test_throws PyJLChar.UserError PyJLChar.evaluate_text(PyJLChar.TrainedModel(path), "a")
-        @test_throws PyJLChar.UserError PyJLChar.evaluate_text(PyJLChar.TrainedModel(path), "")
+        @test_throws PyJLChar.UserError CharLSTM.evaluate_text(CharLSTM.TrainedModel(path), "a")
+        @test_throws PyJLChar.UserError CharLSTM.evaluate_text(CharLSTM.TrainedModel(path), "")
     end
 end

@@ -2,14 +2,11 @@
 # and batches as the text in memory, errors named by byte offset, and a cache that is never
 # trusted half done.
 @testset "encoded corpus" begin
-    user_error(f) = try f(); nothing catch e; e isa PyJLChar.UserError ? e.msg : rethrow() end
-    quiet(f) = Base.CoreLogging.with_logger(f, Base.CoreLogging.NullLogger())
     dir = mktempdir()
     file(name, content) = (path = joinpath(dir, name); write(path, content); path)
-    encoded(files, cache = joinpath(dir, "cache"); kw...) = quiet(() -> PyJLChar.encoded_corpus(files, cache; kw...))
+    encoded(files, cache = joinpath(dir, "cache"); kw...) = quiet(() -> CharLSTM.encoded_corpus(files, cache; kw...))
     entries(cache) = filter(name -> isdir(joinpath(cache, name)), readdir(cache))
-    text_identity(text) =
-        Dict{String,Any}("characters" => length(text), "sha256" => bytes2hex(PyJLChar.SHA.sha256(text)))
+    text_identity(text) = CharLSTM.CorpusIdentity(length(text), bytes2hex(CharLSTM.SHA.sha256(text)))
 
     @testset "UTF-8 decoded as Julia judges it, whatever the chunk boundaries" begin
         # Bytes that make valid characters of 1 to 4 bytes, overlong forms, surrogates,
@@ -24,8 +21,8 @@
             text = String(copy(bytes))
             got = try
                 codepoints = UInt32[]
-                chunks = PyJLChar.TextChunks(path, "f", length(bytes); chunk_bytes = rand(rng, 4:9))
-                PyJLChar.for_each_chunk((c, _) -> append!(codepoints, c), chunks)
+                chunks = CharLSTM.TextChunks(path, "f", length(bytes); chunk_bytes = rand(rng, 4:9))
+                CharLSTM.for_each_chunk((c, _) -> append!(codepoints, c), chunks)
                 codepoints
             catch e
                 e isa PyJLChar.UserError || rethrow()
@@ -56,8 +53,8 @@
     @testset "ids of the text's own vocabulary, memory-mapped, in the smallest type" begin
         text = "héllo wörld ✓ 日本\nthe quick brown fox\n"^50 * "no newline at the end"
         corpus = encoded([file("small.txt", text)])
-        @test corpus isa PyJLChar.EncodedCorpus{UInt8}
-        @test corpus.vocab.chars == PyJLChar.build_vocabulary(text).chars
+        @test corpus isa CharLSTM.EncodedCorpus{UInt8}
+        @test corpus.vocab.chars == CharLSTM.build_vocabulary(text).chars
         @test String(corpus.vocab.chars[corpus.ids .+ 1]) == text
         @test corpus.counts == [count(==(c), text) for c in corpus.vocab.chars]
         @test corpus.identity == text_identity(text)   # what run metas recorded before encoding existed
@@ -106,7 +103,7 @@
         # The file is rewritten between the two passes, as by a writer racing the encoder.
         rewrite(event; fields...) = event == "task" && occursin("pass 1", fields[:what]) &&
                                     fields[:done] == fields[:total] && write(path, "other words\n"^1000)
-        msg = user_error(() -> encoded([path], cache; hooks = PyJLChar.Hooks(progress = rewrite)))
+        msg = user_error(() -> encoded([path], cache; hooks = CharLSTM.Hooks(progress = rewrite)))
         @test occursin("corpus file $path changed while it was being read", msg)
         @test isempty(readdir(cache))
     end
@@ -119,7 +116,7 @@
         # It appears while this process finishes its own pass 2.
         publish_theirs(event; fields...) = event == "task" && occursin("pass 2", fields[:what]) &&
                                            fields[:done] == fields[:total] && cp(theirs.folder, target)
-        ours = encoded([path], cache; hooks = PyJLChar.Hooks(progress = publish_theirs))
+        ours = encoded([path], cache; hooks = CharLSTM.Hooks(progress = publish_theirs))
         @test ours.folder == target && readdir(cache) == [basename(target)]   # no temporary folder left
         @test String(ours.vocab.chars[ours.ids .+ 1]) == "racing text\n"^100
     end
@@ -155,13 +152,13 @@
     @testset "the memory map gives the same batches as the text in memory" begin
         text = repeat("Ünïcödé ✓ — the quick brown fox jumps over the lazy dog.\n", 40)
         corpus = encoded([file("batches.txt", text)])
-        vocab = PyJLChar.build_vocabulary(text)
-        settings = test_settings(seq_len = 7, batch_size = 5, train_ratio = 0.8)
-        for cell in (:lstm, :fused)
-            spec = spec_for(PyJLChar.n_class(vocab); cell = cell)
-            mapped = PyJLChar.lstm_data(spec, settings, vocab, corpus)
-            train_text, val_text = PyJLChar.split_text(text, settings.train_ratio)
-            in_memory = [PyJLChar.CharSeqProvider(part, 5, 7, vocab, spec) for part in (train_text, val_text)]
+        vocab = CharLSTM.build_vocabulary(text)
+        data, settings = data_settings(train_ratio = 0.8), test_settings(seq_len = 7, batch_size = 5)
+        for graph in (:unrolled, :fused)
+            spec = spec_for(CharLSTM.n_class(vocab); graph = graph)
+            mapped = CharLSTM.lstm_data(spec, data, settings, vocab, corpus)
+            train_text, val_text = CharLSTM.split_text(text, data.train_ratio)
+            in_memory = [CharLSTM.CharSeqProvider(part, 5, 7, vocab, spec) for part in (train_text, val_text)]
             for (new, old) in zip(mapped, in_memory)
                 arrays(p) = [[copy.(b.data); copy.(b.label)] for b in mx.eachbatch(p)]
                 @test length(mx.eachbatch(new)) == length(mx.eachbatch(old)) > 0
@@ -171,15 +168,15 @@
     end
 
     @testset "another vocabulary: its classes, unknown for what it lacks" begin
-        run_vocab = PyJLChar.build_vocabulary("abc ")
+        run_vocab = CharLSTM.build_vocabulary("abc ")
         corpus = encoded([file("new.txt", "cab xab")])
-        @test PyJLChar.class_map(corpus.vocab, run_vocab)[corpus.ids .+ 1] == PyJLChar.encode(run_vocab, "cab xab")
+        @test CharLSTM.class_map(corpus.vocab, run_vocab)[corpus.ids .+ 1] == CharLSTM.encode(run_vocab, "cab xab")
     end
 
     @testset "corpus_summary: counts, split and cache state" begin
         text = "aab\nccc\n"
         corpus = encoded([file("summary.txt", text)])
-        s = PyJLChar.corpus_summary(corpus, 0.75)
+        s = CharLSTM.corpus_summary(corpus, 0.75)
         @test s["characters"] == 8 && s["bytes"] == 8 && s["lines"] == 2
         @test s["frequencies"] == [["c", 3], ["\n", 2], ["a", 2], ["b", 1]]   # ties in code-point order
         @test s["train_characters"] == 6 && s["validation_characters"] == 2
