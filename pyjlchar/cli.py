@@ -520,6 +520,7 @@ def visualize(steps, vocab, batch, show_params, title, fmt, output, **params):
     from . import api
     from .show import drawing as vis
 
+    _settings(params)  # the flags checked as the command line's (api.graph would name keyword arguments)
     fmt = vis.output_format(fmt, output)
     if fmt != "dot":
         if output is None:

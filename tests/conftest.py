@@ -20,6 +20,6 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture(scope="session")
 def jl():
     """The process's embedded Julia with PyJLChar loaded (started once for the whole run)."""
-    from pyjlchar import julia
+    from pyjlchar import bridge
 
-    return julia.get()
+    return bridge.get()

@@ -6,14 +6,13 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import graphviz
 import pytest
 
 import pyjlchar as pj
-from pyjlchar import julia
+from pyjlchar import bridge
 
 CORPUS_TEXT = ("First Citizen:\nBefore we proceed any further, hear me speak.\n\nAll:\nSpeak, speak.\n\n"
                "First Citizen:\nYou are all resolved rather to die than to famish?\n\n") * 40
@@ -44,7 +43,7 @@ def model(trained):
 
 def kept() -> int:
     """How many objects Julia keeps for Python."""
-    return julia.get().eval("length(PyJLChar.Bridge.KEPT)")
+    return bridge.get().eval("length(PyJLChar.Bridge.KEPT)")
 
 
 def test_train_returns_the_run(trained):
@@ -54,20 +53,33 @@ def test_train_returns_the_run(trained):
     assert [h["epoch"] for h in run.history] == [1] and run.meta["model"]["hidden"] == 16
     assert [e["path"] for e in events if e["event"] == "checkpoint"] == [run.best]
     assert any(e["event"] == "log" and e["message"].startswith("Saved checkpoint") for e in events)
+    assert run.meta["model"]["graph"] == "fused" and run.history[0]["graph"] == "fused"   # the default graph
+
+
+def test_train_says_its_threads_first(trained):
+    _, events = trained
+    first = events[0]
+    assert first["event"] == "log" and first["message"].startswith("Threads: "), events[:3]
+    threads = bridge.get().started.threads
+    assert first["message"] == f"Threads: {threads.line()}"
+    assert first["level"] == ("warn" if threads.warning else "info")
 
 
 def test_settings_take_a_config_file_and_dotted_keys(corpus, tmp_path):
     config = tmp_path / "tiny.toml"
     config.write_text(f'[data]\ncorpus = "{corpus}"\n[model]\nname = "fromfile"\nhidden = 8\n')
-    settings = pj.config.load(config, **{**TINY, "name": None, "hidden": None, "train.epochs": 3})
+    settings = pj.settings.load(config, **{**TINY, "name": None, "hidden": None, "run.epochs": 3})
     assert settings["model"]["name"] == "fromfile" and settings["model"]["hidden"] == 8
-    assert settings["train"]["epochs"] == 3 and settings["train"]["seq_len"] == 8
+    assert settings["run"]["epochs"] == 3 and settings["train"]["seq_len"] == 8
+    assert pj.settings.load(settings, graph="unrolled")["model"] == {**settings["model"], "graph": "unrolled"}
 
 
 def test_a_loaded_model_knows_its_run(model, trained):
     run, _ = trained
     assert model.checkpoint == run.best and model.prefix == run.prefix
-    assert model.spec["cell"] == "fused" and model.spec["n_class"] == len(model.vocab) + 1
+    assert (model.spec["cell"], model.spec["graph"]) == ("lstm", "fused")
+    assert model.spec["n_class"] == len(model.vocab) + 1
+    assert repr(model) == f"Model({run.best!r}, cell='lstm', graph='fused', vocab={len(model.vocab)} chars)"
     assert set(CORPUS_TEXT) == set(model.vocab) and model.history == run.history
 
 
@@ -119,17 +131,22 @@ def test_evaluate_a_file_or_a_text(model, corpus):
 @pytest.mark.parametrize("call, phrases", [
     (lambda m: pj.train(hidden=1.5), ["'hidden' in [model] must be an integer, not 1.5", "hidden=256"]),
     (lambda m: pj.train(epoch=2), ["unknown setting 'epoch'", "did you mean 'epochs'?"]),
-    (lambda m: pj.train(**{"train.epoch": 2}), ["unknown key 'epoch' in [train]", "did you mean 'epochs'?"]),
+    (lambda m: pj.train(**{"run.epoch": 2}), ["unknown key 'epoch' in [run]", "did you mean 'epochs'?"]),
     (lambda m: pj.train(corpus="/no/such/text.txt"), ["does not exist"]),
     (lambda m: pj.load("/no/such/run/ptb"), ["no checkpoint at /no/such/run/ptb"]),
-    (lambda m: pj.load("/no/such/run/ptb", cell="gru"), ['cell must be "lstm" or "fused"']),
-    (lambda m: m.sample(-1), ["'length' in [sample] must be a positive integer, not -1"]),
+    (lambda m: pj.load("/no/such/run/ptb", graph="lstm"), ["'graph' in [model] must be one of \"fused\", "
+                                                          "\"unrolled\", not \"lstm\""]),
+    (lambda m: pj.load("/no/such/run/ptb", context="tpu"), ["'context' in [compute] must be cpu, gpu"]),
+    (lambda m: pj.train(cell="fused"), ["'cell' in [model] must be one of \"lstm\", not \"fused\""]),
+    (lambda m: pj.train(**{"train.epochs": 2}), ["('epochs' is in [run]: move it there)"]),
+    (lambda m: m.sample(-1), ["'length' in [sample] must be an integer from 1 to 2147483647, not -1"]),
     (lambda m: m.sample(prime="\u2603"), ["vocabulary lacks", "remove them from the prime text"]),
     (lambda m: m.sample(seed=-1), ["seed must be an integer from 0 to 2147483647"]),
     (lambda m: m.stream(top_p=0), ["'top_p' in [sample] must be a number above 0"]),
     (lambda m: m.evaluate(), ["give one of them"]),
     (lambda m: m.evaluate(text="a"), ["give at least 2"]),
-    (lambda m: pj.graph(steps=0), ["steps must be a positive integer"]),
+    (lambda m: pj.graph(steps=0), ["steps must be an integer from 1 to 10000, not 0"]),
+    (lambda m: pj.graph(graph="lstm"), ["'graph' in [model] must be one of"]),
     (lambda m: pj.curves("/no/such/run"), ["there is no run at /no/such/run"]),
 ])
 def test_bad_input_is_a_user_error_with_the_commands_sentence(model, call, phrases):
@@ -154,7 +171,7 @@ def test_models_and_streams_are_freed_when_closed_or_collected(trained):
     unclosed = pj.load(trained[0].prefix)
     del unclosed
     gc.collect()
-    julia.get().call("identity", 1)  # the next call frees what the collector let go
+    bridge.get().call("identity", 1)  # the next call frees what the collector let go
     assert kept() == before
 
 
@@ -196,6 +213,22 @@ def test_graph_is_a_digraph_that_draws_itself(trained):
     assert isinstance(drawn, graphviz.Digraph)
     assert drawn.source.startswith("digraph") and "char-lstm: 1 layer, 2 steps" in drawn.source
     assert "<svg" in drawn._repr_image_svg_xml()
+    assert pj.graph().source == drawn.source   # the original's picture by default: unrolled
+    assert "\\nActivation\\n" in drawn.source and "\\nRNN\\n" not in drawn.source
+    fused = pj.graph(layers=1, steps=2, graph="fused").source
+    assert "\\nRNN\\n" in fused and "\\nActivation\\n" not in fused
+
+
+def test_either_graph_runs_a_checkpoint_and_trains(trained, corpus, tmp_path):
+    run, _ = trained
+    with run.load(graph="unrolled") as unrolled, pj.load(run.prefix) as fused:
+        assert unrolled.spec["graph"] == "unrolled" and fused.spec["graph"] == "fused"
+        assert unrolled.sample(30, prime="First", temperature=0) == fused.sample(30, prime="First", temperature=0)
+        assert unrolled.evaluate(text=CORPUS_TEXT, streams=1)["nll"] == pytest.approx(
+            fused.evaluate(text=CORPUS_TEXT, streams=1)["nll"], abs=1e-4)
+    again = pj.train(corpus=str(corpus), checkpoint_dir=str(tmp_path / "ck"), graph="unrolled",
+                     on_progress=lambda event: None, **TINY)
+    assert again.meta["model"]["graph"] == "unrolled" and again.history[0]["graph"] == "unrolled"
 
 
 def test_history_shows_as_the_curves(trained, model, tmp_path):

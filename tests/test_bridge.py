@@ -1,4 +1,5 @@
-"""The Python-Julia bridge, on the real embedded Julia."""
+"""The Python-Julia bridge (pyjlchar/bridge/), on the real embedded Julia."""
+import json
 import os
 import signal
 import subprocess
@@ -10,14 +11,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pyjlchar import runtime
+from pyjlchar import bridge, commands
+from pyjlchar.bridge import host, paths, start, wire
 from pyjlchar.errors import JuliaError, MXError, UserError
 
 
 def test_starter_and_reason_are_reported(jl):
-    assert jl.starter in ("embedded", "juliacall")
-    assert jl.reason
-    assert jl.call("string", jl.eval("VERSION")) == jl.info.version
+    assert jl.started.starter in ("embedded", "juliacall")
+    assert jl.started.reason and jl.started.image_reason
+    assert jl.call("string", jl.eval("VERSION")) == jl.started.info.version
+    assert bridge.started() and not bridge.starting() and bridge.get() is jl   # started once
 
 
 def test_scalars_strings_lists_and_dicts_round_trip(jl):
@@ -90,13 +93,15 @@ def test_backtrace_only_when_debugging(jl):
     with pytest.raises(JuliaError) as plain:
         jl.call("error", "quiet")
     assert plain.value.backtrace == ""
-    jl.debug = True
+    bridge.set_debug(True)   # what the command line's --debug does
     try:
+        assert jl.debug is True
         with pytest.raises(JuliaError) as loud:
             jl.eval("inner_fails() = error(\"loud\"); inner_fails()")
     finally:
-        jl.debug = False
+        bridge.set_debug(False)
     assert "inner_fails" in loud.value.backtrace
+    assert jl.debug is False
 
 
 def test_mx_errors_carry_libmxnet_text(jl):
@@ -209,8 +214,8 @@ def test_an_event_handler_cannot_call_julia(jl):
 
 
 def test_output_is_flushed_and_julia_shuts_down_cleanly(tmp_path):
-    code = ("from pyjlchar import julia\n"
-            "jl = julia.get()\n"
+    code = ("from pyjlchar import bridge\n"
+            "jl = bridge.get()\n"
             "jl.eval('atexit(() -> println(stderr, \"julia exit hooks ran\")); print(stdout, \"from julia\")')\n"
             "print('from python', flush=True)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
@@ -221,21 +226,104 @@ def test_output_is_flushed_and_julia_shuts_down_cleanly(tmp_path):
 
 def test_precompile_cache_lives_in_the_project_cache(jl):
     depot = jl.eval("DEPOT_PATH[1]")
-    assert depot == str(runtime.cache_dir() / "julia-depot")
+    assert depot == str(paths.cache_dir() / "julia-depot")
     # On pyjlchar's system image PyJLChar is built in, and nothing needs precompiling.
     if not Path(jl.eval("unsafe_string(Base.JLOptions().image_file)")).name.startswith("pyjlchar-"):
-        assert (runtime.cache_dir() / "julia-depot" / "compiled").is_dir()
+        assert (paths.cache_dir() / "julia-depot" / "compiled").is_dir()
 
 
 def test_starter_choice_explains_itself(monkeypatch, jl):
-    from pyjlchar import julia
-
+    info = jl.started.info
     monkeypatch.setenv("PYJLCHAR_JULIA", "embedded")
-    assert julia.choose_starter(jl.info) == ("embedded", "PYJLCHAR_JULIA=embedded")
+    assert start.choose_starter(info) == ("embedded", "PYJLCHAR_JULIA=embedded")
     monkeypatch.setenv("PYJLCHAR_JULIA", "bogus")
     with pytest.raises(UserError, match="PYJLCHAR_JULIA"):
-        julia.choose_starter(jl.info)
+        start.choose_starter(info)
     monkeypatch.setenv("PYJLCHAR_JULIA", "auto")
-    starter, reason = julia.choose_starter(jl.info)
-    if jl.info.version.startswith("1.5."):
+    starter, reason = start.choose_starter(info)
+    if info.version.startswith("1.5."):
         assert starter == "embedded" and "juliacall" in reason
+        monkeypatch.setenv("PYJLCHAR_JULIA", "juliacall")
+        with pytest.raises(UserError, match="PYJLCHAR_JULIA=juliacall cannot work here"):
+            start.choose_starter(info)
+
+
+def test_run_runs_a_commands_call(jl):
+    side = bridge.run(commands.system_info())
+    assert side["mxnet_version"] == paths.MXNET_VERSION
+    assert os.path.realpath(side["mxnet_library"]) == os.path.realpath(paths.libmxnet_path())
+    assert jl.started.threads.threads >= 1   # said in train's first line and in doctor
+
+
+def test_the_wire_keeps_values_and_lends_arrays_by_pointer():
+    arrays = []
+    a = np.arange(6, dtype=np.int32).reshape(2, 3)
+    request = json.loads(wire.encode_request("f", (a, Path("x/y"), np.float32(1.5)), {"k": [a, None]}, arrays,
+                                             free=[7], backtrace=True))
+    assert request == {"fn": "f", "args": [{"$array": 0}, "x/y", 1.5], "kwargs": {"k": [{"$array": 1}, None]},
+                       "free": [7], "backtrace": True}
+    assert [x.ctypes.data for x in arrays] == [a.ctypes.data] * 2   # C-contiguous: shared, not copied
+    assert wire.decode({"v": [{"$array": 1}, {"$array": 0, "other": 1}]}, ["zero", "one"]) == {
+        "v": ["one", {"$array": 0, "other": 1}]}
+    for bad, phrase in ((np.zeros(2, np.float16), "float16"), ({1: 2}, "str keys"), (object(), "object"),
+                        (np.zeros((1,) * 9, np.float32), "8 dimensions")):
+        with pytest.raises(TypeError, match=phrase):
+            wire.encode_request("f", (bad,), {}, [])
+
+
+def run_python(code: str, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, **kwargs)
+
+
+def test_quiet_stderr_silences_fd_2_meanwhile_only():
+    out = run_python("import os\nfrom pyjlchar.bridge import host\nwith host.quiet_stderr():\n"
+                     "    os.write(2, b'engine notice\\n')\nos.write(2, b'shown\\n')\n")
+    assert out.returncode == 0 and out.stderr == "shown\n"
+
+
+def test_make_blocking_undoes_what_julias_libuv_does_to_a_pipe():
+    read_end, write_end = os.pipe()
+    try:
+        os.set_blocking(write_end, False)
+        with os.fdopen(write_end, "w", closefd=False) as stream:
+            host.make_blocking(stream)
+        assert os.get_blocking(write_end)
+    finally:
+        os.close(read_end)
+        os.close(write_end)
+
+
+def test_stop_requests_turn_signals_into_requests_while_a_call_runs():
+    asked = []
+    before = signal.getsignal(signal.SIGTERM)
+    with host.stop_requests(asked.append):
+        os.kill(os.getpid(), signal.SIGTERM)
+        os.kill(os.getpid(), signal.SIGHUP)
+        time.sleep(0.1)   # the handlers run in this, the main thread
+    assert asked == [signal.SIGTERM, signal.SIGHUP]
+    assert signal.getsignal(signal.SIGTERM) is before
+
+
+def test_leave_ends_the_process_with_its_output_but_without_exit_handlers():
+    out = run_python("import atexit, sys\nfrom pyjlchar.bridge import host\n"
+                     "atexit.register(lambda: print('destructors ran', file=sys.stderr))\n"
+                     "print('said', end='')\nhost.leave(3)\n")
+    assert (out.returncode, out.stdout, out.stderr) == (3, "said", "")
+
+
+def test_paths_refuse_a_missing_libmxnet_in_one_sentence(tmp_path, monkeypatch):
+    monkeypatch.setenv("MXNET_LIBRARY_PATH", str(tmp_path / "libmxnet.so"))
+    with pytest.raises(UserError) as caught:
+        paths.libmxnet_path()
+    assert str(caught.value) == (f"MXNET_LIBRARY_PATH={tmp_path / 'libmxnet.so'} is not a file: point it at "
+                                 "libmxnet.so or unset it")
+
+
+def test_julias_environment_names_the_project_depot_library_and_engine(jl, monkeypatch):
+    monkeypatch.delenv("MXNET_ENGINE_TYPE", raising=False)
+    env = paths.julia_environment(jl.started.info, "cpu")
+    assert env["JULIA_PROJECT"] == str(paths.ROOT) and env["JULIA_DEPOT_PATH"] == str(paths.cache_dir() / "julia-depot")
+    assert env["MXNET_LIBRARY_PATH"] == str(paths.libmxnet_path()) and env["MXNET_ENGINE_TYPE"] == "NaiveEngine"
+    assert paths.julia_environment(jl.started.info, "cpu:0,1")["MXNET_ENGINE_TYPE"] == "ThreadedEnginePerDevice"
+    assert paths.julia_environment(jl.started.info, "gpu")["MXNET_ENGINE_TYPE"] == "ThreadedEnginePerDevice"
+    assert jl.eval('ENV["JULIA_PROJECT"]') == str(paths.ROOT)   # what the running Julia was given

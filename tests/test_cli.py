@@ -2,36 +2,61 @@
 import json
 import math
 import os
+import re
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
+
+from pyjlchar import api, cli as commands
+from pyjlchar.settings import DEFAULTS, DRAWING, OPTIONS, SECTION_OF, SECTIONS, toml_text
 
 CORPUS_TEXT = ("First Citizen:\nBefore we proceed any further, hear me speak.\n\nAll:\nSpeak, speak.\n\n"
                "First Citizen:\nYou are all resolved rather to die than to famish?\n\n") * 40
+# Julia's notice on a first start after its sources changed (no system image, no compiled cache yet).
+PRECOMPILING = "[ Info: Precompiling"
 
 
-def pyjlchar(*args, cwd=None, timeout=600):
+def pyjlchar(*args, cwd=None, timeout=600, env=None):
     return subprocess.run([sys.executable, "-m", "pyjlchar", *map(str, args)], capture_output=True,
-                          text=True, timeout=timeout, cwd=cwd)
+                          text=True, timeout=timeout, cwd=cwd, env=env)
 
 
-def write_config(folder: Path, corpus: Path, **train) -> Path:
-    settings = {"seq_len": 8, "batch_size": 4, "epochs": 1, "checkpoint_dir": str(folder / "ck"), **train}
-    lines = ["[data]", f'corpus = "{corpus}"', "[model]", 'name = "tiny"', "layers = 1", "hidden = 16",
-             "embed = 8", "[train]"] + [f"{k} = {json.dumps(v)}" for k, v in settings.items()]
+def write_config(folder: Path, corpus: Path, **settings) -> Path:
+    """A tiny run's config; `settings` are keys by name, each written in its own section."""
+    chosen = {"corpus": str(corpus), "name": "tiny", "layers": 1, "hidden": 16, "embed": 8, "seq_len": 8,
+              "batch_size": 4, "epochs": 1, "checkpoint_dir": str(folder / "ck"), **settings}
+    sections: dict = {}
+    for key, value in chosen.items():
+        sections.setdefault(SECTION_OF[key], {})[key] = value
+    lines = []
+    for section, keys in sections.items():
+        lines += [f"[{section}]"] + [f"{k} = {json.dumps(v)}" for k, v in keys.items()]
     path = folder / "tiny.toml"
     path.write_text("\n".join(lines) + "\n")
     return path
 
 
+def first_line(stderr: str) -> str:
+    """The first line a command writes on stderr (after Julia's notice if it has to precompile)."""
+    lines = [line for line in stderr.splitlines() if not line.startswith(PRECOMPILING)]
+    return lines[0] if lines else ""
+
+
+THREADS_LINE = re.compile(r"(warn: )?Threads: \d+ OpenMP threads? \(")
+# What a command may say before it fails: train's first line (the threads), the encoding of a
+# corpus not in the cache yet, Julia's precompiling.
+PRELUDE = re.compile(r"(warn: )?Threads: \d+ OpenMP threads? \(|Encoded .* into |" + re.escape(PRECOMPILING))
+
+
 def assert_clean_failure(out, *phrases):
+    """A failure in one sentence, after the log lines that may come first."""
     assert out.returncode != 0
     assert "Traceback" not in out.stderr and "Stacktrace" not in out.stderr, out.stderr
-    message = out.stderr.strip()
+    message = "\n".join(line for line in out.stderr.strip().splitlines() if not PRELUDE.match(line))
     assert message.startswith("error: "), message
     for phrase in phrases:
         assert phrase in message, message
@@ -61,6 +86,7 @@ def test_train_writes_checkpoints_and_logs_like_the_original(trained):
     meta = json.loads((ck / "tiny-meta.json").read_text())
     assert meta["epoch"] == 1 and len(meta["history"]) == 1
     assert "\n" in meta["vocab"] and meta["unknown_class"] == len(meta["vocab"])
+    assert meta["model"]["graph"] == "fused" and meta["history"][0]["graph"] == "fused"   # the default graph
     assert meta["history"][0]["val_nll"] < math.log(meta["model"]["n_class"])  # it learned something
     assert not list(ck.glob(".*tmp*"))  # atomic writes leave nothing behind
 
@@ -112,6 +138,9 @@ def test_resume_continues_and_a_fresh_start_refuses_to_overwrite(trained):
     assert [h["epoch"] for h in meta["history"]] == [1, 2]
     changed = pyjlchar("train", "--config", config, "--epochs", 3, "--resume", "--seq-len", 6)
     assert_clean_failure(changed, "seq_len")
+    # [run] may change when a run resumes, [train] may not
+    assert "Resuming after epoch 2" in pyjlchar("train", "--config", config, "--epochs", 3, "--resume",
+                                                "--log-every", 1, "--keep-best", 2).stderr
 
 
 def test_ctrl_c_saves_and_resume_picks_up(tmp_path):
@@ -212,26 +241,30 @@ def test_flags_and_set_reach_the_run(tmp_path):
     corpus.write_text(CORPUS_TEXT)
     out = pyjlchar("train", "--config", write_config(tmp_path, corpus), "--name", "flagged", "--hidden", 12,
                    "--layers", 2, "--embed", 6, "--dropout", 0.1, "--optimizer", "sgd", "--learning-rate", 0.05,
-                   "--set", "model.cell=fused", "--set", "train.grad_clip=5", "--set", "train.seed=3",
-                   "--seed", 4)
+                   "--set", "model.graph=unrolled", "--set", "train.grad_clip=5", "--set", "train.seed=3",
+                   "--seed", 4, "--cell", "lstm")
     assert out.returncode == 0, out.stderr
     meta = json.loads((tmp_path / "ck" / "flagged-meta.json").read_text())
     assert {k: meta["model"][k] for k in ("layers", "hidden", "embed", "dropout")} == {
         "layers": 2, "hidden": 12, "embed": 6, "dropout": pytest.approx(0.1)}
-    assert meta["history"][0]["cell"] == "fused"
+    assert (meta["model"]["cell"], meta["model"]["graph"]) == ("lstm", "unrolled")
+    assert meta["history"][0]["graph"] == "unrolled"
     train = meta["train"]
     assert (train["optimizer"], train["learning_rate"], train["grad_clip"]) == ("sgd", pytest.approx(0.05), 5.0)
     assert train["seed"] == 4   # a flag wins over --set
 
 
 @pytest.mark.parametrize("args, phrases", [
-    (["--learning-rate", -1], ["command line: 'learning_rate' in [train] must be a positive number, not -1.0"]),
-    (["--hidden", 0], ["'hidden' in [model] must be a positive integer"]),
+    (["--learning-rate", -1], ["command line: 'learning_rate' in [train] must be a number above 0 and at most "
+                               "3.4e38, not -1.0"]),
+    (["--hidden", 0], ["'hidden' in [model] must be an integer from 1 to 1048576, not 0"]),
     (["--name", "a b"], ["'name' in [model] must be made of letters"]),
-    (["--set", "train.epoch=3"], ["--set train.epoch=3: unknown key 'epoch' in [train] (did you mean 'epochs'?)"]),
+    (["--set", "run.epoch=3"], ["--set run.epoch=3: unknown key 'epoch' in [run] (did you mean 'epochs'?)"]),
+    (["--set", "train.epochs=3"], ["unknown key 'epochs' in [train] ('epochs' is in [run]: move it there)"]),
+    (["--set", "model.cell=fused"], ["'cell' in [model] must be one of \"lstm\", not \"fused\""]),
     (["--set", "train.learning_rate=fast"], ["'learning_rate' in [train] must be a finite number, not \"fast\"",
                                              "for example --set train.learning_rate=0.01"]),
-    (["--set", "epochs=3"], ["--set epochs=3 is not SECTION.KEY=VALUE: write it as --set train.epochs=3"]),
+    (["--set", "epochs=3"], ["--set epochs=3 is not SECTION.KEY=VALUE: write it as --set run.epochs=3"]),
 ])
 def test_bad_flags_are_one_sentence(tmp_path, args, phrases):
     out = pyjlchar("train", "--checkpoint-dir", tmp_path / "ck", *args)
@@ -242,7 +275,7 @@ def test_bad_flags_are_one_sentence(tmp_path, args, phrases):
 
 def test_train_help_teaches_set():
     text = " ".join(pyjlchar("train", "--help").stdout.split())   # as one line, however click wraps it
-    assert "--set train.learning_rate=0.002" in text and "--set model.cell=fused" in text
+    assert "--set train.learning_rate=0.002" in text and "--set model.graph=unrolled" in text
 
 
 def sample_args(folder, *args):
@@ -295,3 +328,160 @@ def test_bad_prime_file_or_stdin_is_one_sentence(trained, tmp_path):
                              input=data, capture_output=True, timeout=600)
         assert_clean_failure(subprocess.CompletedProcess(out.args, out.returncode, out.stdout.decode(),
                                                          out.stderr.decode()), phrase)
+
+
+# ----- the redesign: threads, flags from the settings table, --debug ----------------------------
+
+def test_train_says_its_threads_first(trained):
+    _, _, out = trained
+    line = first_line(out.stderr)
+    assert THREADS_LINE.match(line), out.stderr[:2000]
+    count = int(line.split("Threads: ")[1].split()[0])
+    if "OMP_NUM_THREADS" not in os.environ:
+        assert count == len(os.sched_getaffinity(0)) or "cgroup" in line   # one per core this process may use
+        assert "OMP_NUM_THREADS overrides" in line
+
+
+def test_omp_num_threads_sets_the_threads_and_a_bad_one_is_one_sentence(tmp_path):
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text(CORPUS_TEXT)
+    config = write_config(tmp_path, corpus)
+    out = pyjlchar("train", "--config", config, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert out.returncode == 0, out.stderr
+    assert first_line(out.stderr) == "Threads: 1 OpenMP thread (OMP_NUM_THREADS)"
+    bad = pyjlchar("train", "--config", config, "--checkpoint-dir", tmp_path / "other",
+                   env={**os.environ, "OMP_NUM_THREADS": "many"})
+    assert_clean_failure(bad, "OMP_NUM_THREADS=many is not a number of threads from 1 to 4096: fix or unset it")
+    assert "\n" not in bad.stderr.strip() and not (tmp_path / "other").exists()
+
+
+def option(command, name: str):
+    return next(p for p in command.params if p.name == name)
+
+
+@pytest.mark.parametrize("command, required, keys", [
+    (commands.train, [], [key for name in ("data", "model", "train", "run", "compute") for key in SECTIONS[name].keys]),
+    (commands.sample, ["--checkpoint", "run/ptb"], ["graph", "context", *DEFAULTS["sample"]]),
+    (commands.evaluate, ["--checkpoint", "run/ptb", "--text", "t.txt"], ["graph", "context"]),
+    (commands.visualize, [], ["cell", "graph", "layers", "hidden", "embed", "dropout"]),
+    (commands.bench, [], ["cell", "layers", "hidden", "embed", "seq_len", "batch_size", "context"]),
+    (commands.info, [], ["train_ratio"]),
+])
+def test_setting_flags_come_from_the_table(command, required, keys):
+    # Each flag is its setting's: its name, its choices, no default of its own (None: not given,
+    # so that --config and --set decide), its help ending in its rule and the table's default.
+    given = command.make_context(command.name, required).params
+    for key in keys:
+        setting = SECTIONS[SECTION_OF[key]].keys[key]
+        flag = option(command, key)
+        assert flag.opts == ["--" + key.replace("_", "-")], key
+        assert given[key] in (None, ()), key
+        if setting.choices:
+            assert tuple(flag.type.choices) == setting.choices, key
+        else:
+            assert f"Allowed: {setting.rule}." in flag.help, key
+        shown = DRAWING.get(key, setting.default) if command is commands.visualize else setting.default
+        assert flag.help.startswith(f"[{SECTION_OF[key]}] {setting.help}"), key
+        assert flag.help.endswith(f"Default: {toml_text(shown)}.") or \
+            flag.help.endswith(f"Default: {toml_text(shown)}. Give it several times for several."), key
+
+
+def test_graph_and_cell_flags_offer_the_tables_choices():
+    assert tuple(option(commands.train, "graph").type.choices) == ("fused", "unrolled")
+    assert tuple(option(commands.train, "cell").type.choices) == ("lstm",)
+    for command in (commands.sample, commands.evaluate):
+        assert tuple(option(command, "graph").type.choices) == SECTIONS["model"].keys["graph"].choices
+        assert "cell" not in [p.name for p in command.params]   # a checkpoint's cell is its own
+
+
+def test_help_shows_the_tables_defaults():
+    text = " ".join(pyjlchar("train", "--help").stdout.split())
+    assert '--graph [fused|unrolled] [model] How libmxnet runs it' in text
+    assert 'runs in either. Default: "fused".' in text and "--cell [lstm] [model] The recurrence" in text
+    assert "Allowed: an integer from 1 to 1048576. Default: 256." in text          # --hidden
+    assert 'Default: "checkpoints".' in text and "--epochs INTEGER [run]" in text
+    drawing = " ".join(pyjlchar("visualize", "--help").stdout.split())
+    assert 'either. Default: "unrolled".' in drawing                                  # the original's picture
+    assert "Stacked recurrent layers. Allowed: an integer from 1 to 1024. Default: 1." in drawing
+    assert f"Default: {OPTIONS['steps'].default}." in drawing
+    sampling = " ".join(pyjlchar("sample", "--help").stdout.split())
+    assert 'either. Default: "fused".' in sampling and "Default: a random seed." in sampling
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--cell", "fused"], "Invalid value for '--cell': 'fused' is not 'lstm'."),      # the old --cell fused
+    (["--graph", "lstm"], "Invalid value for '--graph': 'lstm' is not one of 'fused', 'unrolled'."),
+    (["--hidden", "many"], "'many' is not a valid integer"),
+])
+def test_the_old_cell_flag_is_refused_by_click(tmp_path, args, message):
+    out = pyjlchar("train", "--checkpoint-dir", tmp_path / "ck", *args)
+    assert out.returncode == 2 and message in out.stderr, out.stderr
+    assert "Traceback" not in out.stderr and not (tmp_path / "ck").exists()
+
+
+class LoadSpy:
+    """api.load as it is, also keeping the models it loaded (what Julia says each runs)."""
+
+    def __init__(self):
+        self.loaded = []
+        self.real = api.load
+
+    def __call__(self, *args, **kwargs):
+        model = self.real(*args, **kwargs)
+        self.loaded.append((kwargs, model.spec["graph"]))
+        return model
+
+
+@pytest.fixture
+def load_spy(monkeypatch):
+    spy = LoadSpy()
+    monkeypatch.setattr(api, "load", spy)
+    return spy
+
+
+def invoke(*args) -> str:
+    result = CliRunner().invoke(commands.cli, [*map(str, args)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def test_sample_and_eval_take_their_graph_from_the_settings(trained, tmp_path, load_spy):
+    folder, _, _ = trained
+    prefix = folder / "ck" / "tiny"
+    text = tmp_path / "t.txt"
+    text.write_text("First Citizen:\nSpeak, speak.\n")
+    unrolled = tmp_path / "unrolled.toml"
+    unrolled.write_text('[model]\ngraph = "unrolled"\n')
+    draw = ("sample", "--checkpoint", prefix, "--seed", 7, "--length", 30, "--num-samples", 1, "--prime", "First")
+    fused_text = invoke(*draw)
+    invoke(*draw, "--graph", "unrolled")
+    invoke(*draw, "--config", unrolled)
+    invoke(*draw, "--set", "model.graph=unrolled")
+    invoke(*draw, "--config", unrolled, "--graph", "fused")           # the flag wins over the file
+    fused = json.loads(invoke("eval", "--checkpoint", prefix, "--text", text, "--json"))
+    eval_unrolled = json.loads(invoke("eval", "--checkpoint", prefix, "--text", text, "--json", "--graph", "unrolled"))
+    assert [graph for _, graph in load_spy.loaded] == ["fused", "unrolled", "unrolled", "unrolled", "fused",
+                                                       "fused", "unrolled"]
+    assert load_spy.loaded[0][0] == {"graph": DEFAULTS["model"]["graph"], "context": DEFAULTS["compute"]["context"]}
+    assert fused_text.startswith("First") and len(fused_text) == len("First") + 30 + 1
+    assert eval_unrolled["nll"] == pytest.approx(fused["nll"], abs=1e-4)   # either graph runs the checkpoint
+
+
+def test_a_user_error_has_a_backtrace_only_with_debug(tmp_path):
+    plain = pyjlchar("train", "--checkpoint-dir", tmp_path / "ck", "--hidden", 0)
+    assert_clean_failure(plain, "'hidden' in [model] must be an integer")
+    assert "\n" not in plain.stderr.strip()
+    debug = pyjlchar("--debug", "train", "--checkpoint-dir", tmp_path / "ck", "--hidden", 0)
+    assert debug.returncode != 0
+    assert "Traceback (most recent call last)" in debug.stderr and "pyjlchar.errors.UserError: command line: " \
+        "'hidden' in [model] must be an integer" in debug.stderr, debug.stderr
+    assert not (tmp_path / "ck").exists()
+
+
+def test_a_user_error_from_julia_has_a_backtrace_only_with_debug(trained):
+    folder, _, _ = trained
+    args = ("sample", "--checkpoint", folder / "ck" / "tiny", "--prime", "Zebra✓")
+    assert_clean_failure(pyjlchar(*args), '"✓"')
+    debug = pyjlchar("--debug", *args)
+    assert debug.returncode != 0 and "Traceback (most recent call last)" in debug.stderr, debug.stderr
+    assert "pyjlchar.errors.UserError: " in debug.stderr and '"✓"' in debug.stderr

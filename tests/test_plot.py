@@ -1,12 +1,13 @@
-"""`pyjlchar plot` and pyjlchar.plot.curves on metrics logs and meta files written here."""
+"""`pyjlchar plot` and pyjlchar.show.plot.curves on metrics logs and meta files written here."""
 import json
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 
-from pyjlchar import plot
+from pyjlchar.show import plot
 from pyjlchar.errors import UserError
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -99,8 +100,8 @@ def test_a_line_still_being_written_is_left_out(tmp_path):
 
 
 def test_a_run_without_a_log_is_drawn_by_epoch_from_its_meta(tmp_path):
-    history = [{"epoch": 1, "train_nll": 3.0, "val_nll": 2.8, "seconds": 1.0, "cell": "lstm"},
-               {"epoch": 2, "train_nll": 2.5, "val_nll": None, "seconds": 1.0, "cell": "lstm"}]
+    history = [{"epoch": 1, "train_nll": 3.0, "val_nll": 2.8, "seconds": 1.0, "graph": "unrolled"},
+               {"epoch": 2, "train_nll": 2.5, "val_nll": None, "seconds": 1.0, "graph": "fused"}]
     (tmp_path / "old-meta.json").write_text(json.dumps({"history": history}))
     logged = a_run(tmp_path, "new")
     (tmp_path / "new-meta.json").write_text(json.dumps({"history": history[:1]}))
@@ -158,3 +159,14 @@ def test_a_meta_file_that_is_not_a_runs(tmp_path):
     (tmp_path / "ptb-meta.json").write_text('{"history": []}')
     with pytest.raises(UserError, match="has saved no epoch yet"):
         plot.curves([str(tmp_path / "ptb")])
+
+
+def test_runs_made_before_the_redesign_still_draw(tmp_path):
+    # tests/fixtures/legacy: an unrolled ("lstm" then) and a fused run written by the version before.
+    legacy = [str(Path(__file__).parent / "fixtures" / "legacy" / cell / "legacy") for cell in ("lstm", "fused")]
+    lines = lines_of(plot.curves(legacy))
+    assert set(lines) == {f"{prefix} {curve}" for prefix in legacy for curve in ("train", "validation")}
+    assert all(len(points) >= 2 for points in lines.values())
+    out = pyjlchar("plot", *legacy, "-o", tmp_path / "legacy.png")
+    assert out.returncode == 0, out.stderr
+    assert (tmp_path / "legacy.png").read_bytes().startswith(PNG_MAGIC)

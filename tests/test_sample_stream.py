@@ -6,7 +6,7 @@ import subprocess
 import sys
 import time
 
-from test_charlstm_cli import assert_clean_failure, pyjlchar, trained  # noqa: F401 - a fixture
+from test_cli import assert_clean_failure, pyjlchar, trained  # noqa: F401 - a fixture
 
 PRIME = "First"
 
@@ -84,3 +84,18 @@ def test_ctrl_c_ends_an_endless_stream_with_its_text_out(trained):
     errors = errors.decode()
     assert "Traceback" not in errors and "Stacktrace" not in errors, errors
     assert errors.strip() == "interrupted; the text above is what was drawn so far"
+
+
+def test_several_samples_by_set_cannot_stream_either(trained):
+    folder, _, _ = trained
+    out = subprocess.run(stream_command(folder, "--set", "sample.num_samples=2"), capture_output=True, text=True,
+                         timeout=600)
+    assert_clean_failure(out, "--stream writes one sample, not 2", "leave out --set sample.num_samples")
+
+
+def test_either_graph_streams_the_checkpoint(trained):
+    folder, _, _ = trained
+    greedy = [subprocess.run(stream_command(folder, "--length", 40, "--temperature", 0, "--graph", graph),
+                             capture_output=True, text=True, timeout=600) for graph in ("fused", "unrolled")]
+    assert greedy[0].returncode == 0, greedy[0].stderr
+    assert greedy[0].stdout == greedy[1].stdout and len(greedy[0].stdout) == len(PRIME) + 40 + 1

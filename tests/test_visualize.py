@@ -1,4 +1,5 @@
-"""`pyjlchar visualize`: DOT of the unrolled LSTM, on the real Julia, libmxnet and Graphviz."""
+"""`pyjlchar visualize`: DOT of the unrolled LSTM (and of the fused graph), on the real Julia,
+libmxnet and Graphviz."""
 import collections
 import json
 import os
@@ -9,10 +10,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from pyjlchar import charlstm, julia
+from pyjlchar import bridge, commands
 from pyjlchar.cli import cli
-from pyjlchar.config import DEFAULTS
-from pyjlchar.errors import JuliaError
+from pyjlchar.errors import JuliaError, UserError
+from pyjlchar.settings import DEFAULTS, SECTIONS
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -119,10 +120,11 @@ def test_shapes_match_libmxnets_inference_of_the_network(jl):
     # The inputs of SoftmaxOutput and BlockGrad have the shapes of the network's outputs.
     labels = edge_labels(visualize("--layers", "2", "--steps", "2", "--hidden", "48", "--batch", "5"))
     output_shapes = jl.eval("""
-        let spec = PyJLChar.ModelSpec(; name = :ptb, layers = 2, hidden = 48, embed = 256, n_class = 65,
-                                      dropout = 0.0, cell = :lstm),
-            lstm = PyJLChar.LSTM(spec, 2; output_states = true)
-            inputs = [PyJLChar.lstm_data_shapes(spec, 2, 5); PyJLChar.lstm_label_shapes(spec, 2, 5)]
+        let C = PyJLChar.CharLSTM,
+            spec = C.ModelSpec(; name = "ptb", cell = :lstm, graph = :unrolled, layers = 2, hidden = 48, embed = 256,
+                               dropout = 0.0, n_class = 65),
+            lstm = C.LSTM(spec, 2; output_states = true)
+            inputs = [C.lstm_data_shapes(spec, 2, 5); C.lstm_label_shapes(spec, 2, 5)]
             _, shapes, _ = PyJLChar.mx.infer_shape(lstm, Dict(inputs))
             Dict(replace(string(name), "_output" => "") => join(reverse(shape), "x")
                  for (name, shape) in zip(PyJLChar.mx.list_outputs(lstm), shapes))
@@ -159,31 +161,45 @@ def test_missing_dot_is_one_clear_sentence(tmp_path):
     assert "Traceback" not in done.stderr and not (tmp_path / "lstm.svg").exists()
 
 
-def test_fused_cell_draws_the_rnn_operator_from_the_same_model(jl):
+def test_fused_graph_draws_the_rnn_operator_from_the_same_model(jl):
     layers, steps = 2, 3
-    graph = laid_out(visualize("--cell", "fused", "--layers", str(layers), "--steps", str(steps)))
+    graph = laid_out(visualize("--graph", "fused", "--layers", str(layers), "--steps", str(steps)))
     ops = op_counts(graph)
     assert ops["RNN"] == 1 and "SliceChannel" in ops and "Activation" not in ops
     assert ops["FullyConnected"] == 2 and ops["SoftmaxOutput"] == 1 and ops["BlockGrad"] == 2 * layers
-    labels = edge_labels(visualize("--cell", "fused", "--layers", "2", "--steps", "3", "--batch", "4"))
+    labels = edge_labels(visualize("--graph", "fused", "--layers", "2", "--steps", "3", "--batch", "4"))
     assert labels[("ptb_time_major", "ptb_embed")] == "4x3x256"      # batch, time, embedding
     assert labels[("ptb_batch_major", "ptb_lstm")] == "out0: 3x4x256"  # time-major, as the RNN runs
     assert labels[("ptb_softmax", "ptb_pred")] == "4x3x65"
 
 
+def test_the_default_drawing_is_the_originals_unrolled_picture(jl):
+    assert visualize() == visualize("--graph", "unrolled", "--layers", "1", "--steps", "2", "--vocab", "65",
+                                    "--batch", "1", "--cell", "lstm")
+    assert visualize("--graph", "fused") != visualize()
+
+
 def test_julia_refuses_an_invalid_model_for_callers_other_than_the_cli(jl):
-    # config.py and the CLI's options refuse these first; Julia's ModelSpec keeps the invariant.
-    for change in ({"layers": 0}, {"dropout": 1.0}, {"cell": "gru"}):
-        with pytest.raises(JuliaError, match="not a valid model"):
-            julia.run(charlstm.graph({**DEFAULTS["model"], **change}, vocab=5, steps=2, batch=1))
+    # settings.py and the CLI's options refuse these first; Julia's check of the [model] section,
+    # written from the same table, keeps the invariant.
+    for key, value in (("layers", 0), ("dropout", 1.0), ("cell", "gru"), ("graph", "lstm")):
+        with pytest.raises(UserError) as caught:
+            bridge.run(commands.graph({"model": {**DEFAULTS["model"], key: value}}, vocab=5, steps=2, batch=1))
+        assert str(caught.value).startswith(f"'{key}' in [model] must be {SECTIONS['model'].keys[key].rule}, not ")
+    with pytest.raises(JuliaError, match="missing hidden"):   # a section crosses whole
+        bridge.run(commands.graph({"model": {k: v for k, v in DEFAULTS["model"].items() if k != "hidden"}},
+                                  vocab=5, steps=2, batch=1))
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--layers", "0"], "Invalid value for '--layers'"),
+    (["--layers", "0"], "error: command line: 'layers' in [model] must be an integer from 1 to 1024, not 0"),
     (["--steps", "-1"], "Invalid value for '--steps'"),
+    (["--vocab", "0"], "Invalid value for '--vocab'"),
     (["--hidden", "many"], "'many' is not a valid integer"),
-    (["--dropout", "1"], "Invalid value for '--dropout'"),
-    (["--dropout", "-0.1"], "Invalid value for '--dropout'"),
+    (["--dropout", "1"], "error: command line: 'dropout' in [model] must be a number from 0 up to but excluding 1"),
+    (["--dropout", "-0.1"], "'dropout' in [model] must be a number from 0 up to but excluding 1, not -0.1"),
+    (["--graph", "lstm"], "Invalid value for '--graph': 'lstm' is not one of 'fused', 'unrolled'."),
+    (["--cell", "fused"], "Invalid value for '--cell': 'fused' is not 'lstm'."),   # the old --cell fused
     (["--format", "gif", "-o", "x.gif"], "Invalid value for '--format'"),
     (["--format", "png"], "--format png writes a file: add -o FILE"),
 ])
