@@ -1,6 +1,6 @@
 """The wheel carries, besides the Python package, what pyjlchar runs in Julia: the Julia package
 (julia/), the environment that loads it (Project.toml, Manifest.toml) and the shipped configs
-(config/), copied into pyjlchar/_share, where pyjlchar/runtime.py finds them. A checkout uses
+(config/), copied into pyjlchar/_share, where pyjlchar/bridge/paths.py finds them. A checkout uses
 them where they are."""
 import shutil
 from pathlib import Path

@@ -1,7 +1,7 @@
 """The Apache MXNet Python side of bench/mx_layer.py; runs INSIDE the separate mxnet venv.
 
 `char_lstm` builds the char-lstm graph with `mx.sym`, node for node and name for name as
-`PyJLChar.LSTM` (julia/src/charlstm/lstm.jl) builds it (tests/test_mxnet_interop.py checks
+the unrolled graph (julia/src/CharLSTM/graph/unrolled.jl) builds it (tests/test_mxnet_interop.py checks
 that the two JSON graphs agree). `python _mxnet_python_step.py worker` trains it, driven by
 JSON lines on stdin (bench/mx_layer.py sends them):
 
@@ -40,7 +40,7 @@ def lstm_cell(data, prev_c, prev_h, param, num_hidden, name):
 
 
 def char_lstm(layers, seq_len, hidden, embed, n_class, name="ptb", output_states=False):
-    """The unrolled char-lstm (no dropout), as PyJLChar.LSTM names it (steps and layers from 1)."""
+    """The unrolled char-lstm (no dropout), as the unrolled graph names it (steps and layers from 1)."""
     def var(suffix):
         return mx.sym.Variable("%s_%s" % (name, suffix))
 

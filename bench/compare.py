@@ -113,7 +113,7 @@ HERE = Path(__file__).resolve().parent
 
 QUICK = dict(layers=2, hidden=32, embed=32, seq_len=16, batch=16, budget=3.0, warmup=1, sample_seconds=1.0)
 STREAMS = (1, 32)  # sampling: one text, and a batch of independent texts drawn side by side
-# Sampling steps per stream, as bench_sample (julia/src/charlstm/bench.jl) takes them.
+# Sampling steps per stream, as bench_sample (julia/src/CharLSTM/use/throughput.jl) takes them.
 SAMPLE_WARMUP, SAMPLE_CHUNK = 20, 100
 SAMPLE_TEMPERATURE = 1.0  # bench_sample's; the Python workers still apply it, as a user's sampler would
 

@@ -8,7 +8,7 @@ of under a minute):
                                           [--batches 192] [--rounds 30] [--machines 2 4 8 16]
                                           [--gbits 10 25] [--latency-us 50] [--json] [--quick]
 
-Model: pyjlchar's defaults (pyjlchar/config.py: 2 LSTM layers of 256, embedding 256, seq_len 32,
+Model: pyjlchar's defaults (pyjlchar/settings.py: 2 LSTM layers of 256, embedding 256, seq_len 32,
 batches of 32 per worker) over the built-in shakespeare corpus's classes. It measures:
 
 1. Communication: a job of bench/_dist_node.jl processes (a scheduler, --servers servers,

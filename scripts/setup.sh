@@ -2,7 +2,7 @@
 # The virtual environment .venv with pyjlchar (editable) and its test tools (the `test` extra:
 # pytest, and Jupyter's nbclient and ipykernel for the notebook tests), then
 # `pyjlchar setup` for everything else: Julia, libgomp1 and Graphviz, libmxnet, the libunwind
-# Julia 1.5 needs, and pyjlchar's Julia system image (pyjlchar/install.py). Safe to run again:
+# Julia 1.5 needs, and pyjlchar's Julia system image (pyjlchar/ops/install.py). Safe to run again:
 # every step checks first and returns at once when there is nothing to do.
 set -euo pipefail
 

@@ -148,7 +148,7 @@ def _venv_or_skip(venv):
 
 @pytest.fixture
 def small_corpus(tmp_path):
-    from pyjlchar import corpus
+    from pyjlchar.corpus import files as corpus
 
     path = tmp_path / "small.txt"
     path.write_text(corpus.corpus_path("shakespeare").read_text(encoding="utf-8")[:60000], encoding="utf-8")

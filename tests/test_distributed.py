@@ -24,7 +24,7 @@ def free_port() -> int:
 
 
 def julia(args, env):
-    return subprocess.Popen([sys.executable, "-m", "pyjlchar.julia", str(NODE), *map(str, args)], env=env,
+    return subprocess.Popen([sys.executable, "-m", "pyjlchar.bridge", str(NODE), *map(str, args)], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
@@ -110,7 +110,16 @@ def test_a_worker_with_another_model_is_refused_in_one_sentence(tmp_path):
 
 # ----- `pyjlchar launch`: whole training jobs on loopback ------------------------------------
 
-from test_charlstm_cli import CORPUS_TEXT, assert_clean_failure, pyjlchar, write_config  # noqa: E402
+from test_cli import CORPUS_TEXT, assert_clean_failure, pyjlchar, write_config  # noqa: E402
+
+
+def worker_threads(workers_here: int) -> str:
+    """The threads line of one of `workers_here` workers of a job on this machine: the user's
+    OMP_NUM_THREADS, else its share of the cores (bridge/threads.py)."""
+    from pyjlchar.bridge import threads
+
+    count = int(os.environ.get("OMP_NUM_THREADS") or threads.share(workers_here))
+    return f"{count} OpenMP thread{'s' if count != 1 else ''}"
 
 
 def job_processes(port: int) -> list[int]:
@@ -142,6 +151,8 @@ def test_a_launched_sync_job_trains_and_worker_0_alone_writes(tmp_path):
     assert [h["epoch"] for h in meta["history"]] == [1, 2]
     assert all(math.isfinite(h["val_nll"]) for h in meta["history"])
     assert out.stderr.count("Saved checkpoint to") == 2   # one per epoch: worker 0 alone writes
+    # Two workers on this machine: each is given its half of the cores, and says so.
+    assert out.stderr.count(f"Threads: {worker_threads(2)} (OMP_NUM_THREADS)\n") == 2, out.stderr
     resumed = pyjlchar("launch", "-n", 1, "-s", 1, "--", "train", "--config", config, "--resume", "--epochs", 3,
                        timeout=300)
     assert resumed.returncode == 0, resumed.stderr
@@ -268,6 +279,8 @@ def test_a_job_over_ssh_trains_with_each_node_started_through_ssh(tmp_path):
     assert job.returncode == 0, err
     assert "launch: 2 worker(s), 1 server(s) and a scheduler over ssh on 1 host(s)" in err
     assert err.count("Saved checkpoint to") == 1 and "^C" not in err
+    # Each worker's share of its host's cores is worked out on that host (both are this one).
+    assert err.count(f"Threads: {worker_threads(2)} (OMP_NUM_THREADS)\n") == 2, err
     assert [h["epoch"] for h in json.loads((tmp_path / "ck" / "tiny-meta.json").read_text())["history"]] == [1]
 
 

@@ -1,4 +1,4 @@
-"""pyjlchar on a GPU: training with both cells, sampling, evaluation and data-parallel training
+"""pyjlchar on a GPU: training with both graphs, sampling, evaluation and data-parallel training
 on the device that PYJLCHAR_TEST_DEVICE names (gpu, the default, or cpu), each checked against
 the CPU on the same weights. Real libmxnet, real files, through the Python API.
 
@@ -14,7 +14,7 @@ import os
 import pytest
 
 import pyjlchar as pj
-from pyjlchar import charlstm, julia
+from pyjlchar import bridge, commands
 
 pytestmark = pytest.mark.gpu
 
@@ -32,8 +32,8 @@ def gpus():
     """The number of devices of DEVICE's kind that libmxnet can use; skips without a GPU."""
     if DEVICE not in ("gpu", "cpu"):
         pytest.fail(f"PYJLCHAR_TEST_DEVICE={DEVICE!r}: set it to gpu or cpu")
-    julia.get([[DEVICE, 0]])  # libmxnet's engine as a command on DEVICE gets it
-    info = julia.run(charlstm.system_info())
+    bridge.get(DEVICE)  # libmxnet's engine as a command on DEVICE gets it
+    info = bridge.run(commands.system_info())
     if DEVICE == "cpu":
         return math.inf
     if not info["mxnet_features"].get("CUDA"):
@@ -51,9 +51,9 @@ def corpus(tmp_path_factory):
     return path
 
 
-def train(corpus, folder, cell, context, epochs=2):
-    """A run of MODEL on `context`, its metrics logged after every batch."""
-    return pj.train(None, corpus=str(corpus), name="tiny", cell=cell, epochs=epochs, checkpoint_dir=str(folder),
+def train(corpus, folder, graph, context, epochs=2):
+    """A run of MODEL by `graph` on `context`, its metrics logged after every batch."""
+    return pj.train(None, corpus=str(corpus), name="tiny", graph=graph, epochs=epochs, checkpoint_dir=str(folder),
                     context=context, log_every=1, on_progress=lambda event: None, **MODEL)
 
 
@@ -64,35 +64,35 @@ def batch_nlls(run) -> list:
     return [line["train_nll"] for line in lines if "train_nll" in line]
 
 
-@pytest.fixture(scope="module", params=["lstm", "fused"])
+@pytest.fixture(scope="module", params=["unrolled", "fused"])
 def runs(request, gpus, corpus, tmp_path_factory):
-    """The same run (seed, settings, cell) on DEVICE and on the CPU."""
-    cell = request.param
-    folder = tmp_path_factory.mktemp(f"runs-{cell}")
-    return cell, train(corpus, folder / "device", cell, DEVICE), train(corpus, folder / "reference", cell, "cpu")
+    """The same run (seed, settings, graph) on DEVICE and on the CPU."""
+    graph = request.param
+    folder = tmp_path_factory.mktemp(f"runs-{graph}")
+    return graph, train(corpus, folder / "device", graph, DEVICE), train(corpus, folder / "reference", graph, "cpu")
 
 
 def test_training_starts_from_the_cpus_weights_and_its_nll_falls(runs):
-    cell, on_device, on_cpu = runs
+    graph, on_device, on_cpu = runs
     device_nlls, cpu_nlls = batch_nlls(on_device), batch_nlls(on_cpu)
     # The first batch's NLL is the untrained weights' (the seed's), before any step.
-    assert device_nlls[0] == pytest.approx(cpu_nlls[0], abs=TOLERANCE), cell
+    assert device_nlls[0] == pytest.approx(cpu_nlls[0], abs=TOLERANCE), graph
     assert device_nlls[0] == pytest.approx(math.log(len(on_device.meta["vocab"]) + 1), abs=0.1)
     # Two epochs over a small repeated text: the NLL falls by more than a nat (0.7 allows for noise).
     assert sum(device_nlls[-10:]) / 10 < device_nlls[0] - 0.7, device_nlls
     history = on_device.history
     assert len(history) == 2 and history[1]["val_nll"] < history[0]["val_nll"], history
-    assert all(entry["cell"] == cell for entry in history)
+    assert all(entry["graph"] == graph for entry in history)
 
 
-@pytest.mark.parametrize("as_cell", ["fused", "lstm"])
-def test_a_checkpoint_scores_the_same_on_the_device_as_on_the_cpu(runs, corpus, as_cell):
+@pytest.mark.parametrize("as_graph", ["fused", "unrolled"])
+def test_a_checkpoint_scores_the_same_on_the_device_as_on_the_cpu(runs, corpus, as_graph):
     _, on_device, _ = runs
-    with pj.load(on_device.prefix, cell=as_cell, context=DEVICE) as model, \
-            pj.load(on_device.prefix, cell=as_cell, context="cpu") as reference:
+    with pj.load(on_device.prefix, graph=as_graph, context=DEVICE) as model, \
+            pj.load(on_device.prefix, graph=as_graph, context="cpu") as reference:
         for streams in (1, 4):
             scored, expected = (m.evaluate(text=HELD_OUT, streams=streams) for m in (model, reference))
-            assert scored["nll"] == pytest.approx(expected["nll"], abs=TOLERANCE), (as_cell, streams)
+            assert scored["nll"] == pytest.approx(expected["nll"], abs=TOLERANCE), (as_graph, streams)
             assert scored["n_predicted"] == expected["n_predicted"] == len(HELD_OUT) - 1
         whole = model.evaluate(str(corpus), on_progress=lambda event: None)
         assert whole["nll"] == pytest.approx(reference.evaluate(str(corpus), on_progress=lambda event: None)["nll"],

@@ -55,12 +55,13 @@ function load_params(path)
                                               "value" => carried(copy(arr))) for (name, arr) in entries))
 end
 
-spec(layers, hidden, embed, n_class) =
-    PyJLChar.ModelSpec(; name = :ptb, layers, hidden, embed, n_class, dropout = 0.0, cell = :lstm)
+const C = PyJLChar.CharLSTM
+spec(layers, hidden, embed, n_class, graph) =
+    C.ModelSpec(; name = "ptb", cell = :lstm, graph = Symbol(graph), layers, hidden, embed, n_class, dropout = 0.0)
 
-function describe(sym, layers, seq_len, hidden, n_class, batch)
-    s = spec(layers, hidden, 1, n_class)   # the embedding's size is not an input's
-    inputs = Dict([PyJLChar.lstm_data_shapes(s, seq_len, batch); PyJLChar.lstm_label_shapes(s, seq_len, batch)])
+function describe(sym, layers, seq_len, hidden, n_class, batch; graph = "unrolled")
+    s = spec(layers, hidden, 1, n_class, graph)   # the embedding's size is not an input's
+    inputs = Dict([C.lstm_data_shapes(s, seq_len, batch); C.lstm_label_shapes(s, seq_len, batch)])
     arg_sizes, out_sizes, aux_sizes = mx.infer_shape(sym, inputs)
     return Dict("arguments" => string.(mx.list_arguments(sym)), "outputs" => string.(mx.list_outputs(sym)),
                 "aux" => string.(mx.list_auxiliary_states(sym)),
@@ -69,10 +70,10 @@ function describe(sym, layers, seq_len, hidden, n_class, batch)
                 "aux_sizes" => Tuple.(aux_sizes), "json" => mx.to_json(sym))
 end
 
-function save_lstm(path, layers, seq_len, hidden, embed, n_class, batch; output_states = false)
-    sym = PyJLChar.LSTM(spec(layers, hidden, embed, n_class), seq_len; output_states = output_states)
+function save_lstm(path, layers, seq_len, hidden, embed, n_class, batch; output_states = false, graph = "unrolled")
+    sym = C.LSTM(spec(layers, hidden, embed, n_class, graph), seq_len; output_states = output_states)
     mx.save(path, sym)
-    return describe(sym, layers, seq_len, hidden, n_class, batch)
+    return describe(sym, layers, seq_len, hidden, n_class, batch; graph = graph)
 end
 
 load_lstm(path, layers, seq_len, hidden, n_class, batch) =
@@ -272,22 +273,41 @@ def normalized_nodes(graph_json):
             for node in graph["nodes"]], graph["heads"], graph["arg_nodes"]
 
 
-def test_lstm_symbol_written_here_loads_in_apache_mxnet(interop, mxnet_python, tmp_path):
+@pytest.mark.parametrize("graph", ["unrolled", "fused"])
+def test_lstm_symbol_written_here_loads_in_apache_mxnet(interop, mxnet_python, tmp_path, graph):
     d = LSTM_DIMS
     path = tmp_path / "lstm-symbol.json"
-    ours = interop.call("PyJLCharInterop.save_lstm", str(path), d["layers"], d["seq_len"], d["hidden"],
-                        d["embed"], d["n_class"], d["batch"])
-    assert "ptb_l2_h2h_weight" in ours["arguments"] and "ptb_data_3" in ours["arguments"]
-    assert ours["outputs"] == ["ptb_softmax_1_output", "ptb_softmax_2_output", "ptb_softmax_3_output"]
-    input_shapes = {name: reversed_list(size) for name, size in ours["input_sizes"].items()}
-    assert input_shapes["ptb_data_1"] == [d["batch"], d["n_class"]]
-    theirs = json.loads(in_mxnet(MXNET_LOAD_SYMBOL, path, json.dumps(input_shapes)).stdout)
-    assert_same_description(ours, theirs)
-    shapes = dict(zip(theirs["arguments"], theirs["arg_shapes"]))
-    assert shapes["ptb_embed_weight"] == [d["embed"], d["n_class"]]
-    assert shapes["ptb_l1_i2h_weight"] == [4 * d["hidden"], d["embed"]]
-    assert shapes["ptb_l2_h2h_weight"] == [4 * d["hidden"], d["hidden"]]
-    assert shapes["ptb_pred_weight"] == [d["n_class"], d["hidden"]]
+    for output_states in (False, True):
+        ours = interop.call("PyJLCharInterop.save_lstm", str(path), d["layers"], d["seq_len"], d["hidden"],
+                            d["embed"], d["n_class"], d["batch"], output_states=output_states, graph=graph)
+        input_shapes = {name: reversed_list(size) for name, size in ours["input_sizes"].items()}
+        theirs = json.loads(in_mxnet(MXNET_LOAD_SYMBOL, path, json.dumps(input_shapes)).stdout)
+        assert_same_description(ours, theirs)
+        shapes = dict(zip(theirs["arguments"], theirs["arg_shapes"]))
+        out_shapes = dict(zip(theirs["outputs"], theirs["out_shapes"]))
+        if output_states:   # both graphs end with the same final states, each layer's c then h
+            assert theirs["outputs"][-4:] == ["ptb_l1_last_c_output", "ptb_l2_last_c_output",
+                                              "ptb_l1_last_h_output", "ptb_l2_last_h_output"]
+            assert out_shapes["ptb_l2_last_h_output"] == [d["batch"], d["hidden"]]
+        assert shapes["ptb_pred_weight"] == [d["n_class"], d["hidden"]]
+        assert shapes["ptb_l1_init_c"] == shapes["ptb_l2_init_h"] == [d["batch"], d["hidden"]]
+        if graph == "unrolled":
+            assert "ptb_l2_h2h_weight" in ours["arguments"] and "ptb_data_3" in ours["arguments"]
+            assert theirs["outputs"][:3] == ["ptb_softmax_1_output", "ptb_softmax_2_output", "ptb_softmax_3_output"]
+            assert input_shapes["ptb_data_1"] == [d["batch"], d["n_class"]]
+            assert shapes["ptb_embed_weight"] == [d["embed"], d["n_class"]]
+            assert shapes["ptb_l1_i2h_weight"] == [4 * d["hidden"], d["embed"]]
+            assert shapes["ptb_l2_h2h_weight"] == [4 * d["hidden"], d["hidden"]]
+        else:   # libmxnet's RNN operator: every layer's weights and biases in one flat vector
+            assert theirs["outputs"][0] == "ptb_softmax_output"
+            assert input_shapes["ptb_data"] == [d["batch"], d["seq_len"], d["n_class"]]
+            assert out_shapes["ptb_softmax_output"] == [d["batch"], d["seq_len"], d["n_class"]]
+            assert not [a for a in theirs["arguments"] if "i2h" in a or "h2h" in a]
+            h, e = d["hidden"], d["embed"]
+            per_layer = [4 * h * (e if layer == 0 else h) + 4 * h * h + 8 * h for layer in range(d["layers"])]
+            assert shapes["ptb_lstm_parameters"] == [sum(per_layer)]
+            assert shapes["ptb_embed_weight"] == [d["embed"], d["n_class"]]
+            assert any(node["op"] == "RNN" for node in json.loads(theirs["json"])["nodes"])
 
 
 def test_lstm_symbol_written_by_apache_mxnet_loads_here(interop, mxnet_python, tmp_path):
@@ -299,7 +319,7 @@ def test_lstm_symbol_written_by_apache_mxnet_loads_here(interop, mxnet_python, t
         ours = interop.call("PyJLCharInterop.load_lstm", str(path), d["layers"], d["seq_len"], d["hidden"],
                             d["n_class"], d["batch"])
         assert_same_description(ours, theirs)
-        # The graph Apache MXNet's mx.sym built is the one PyJLChar.LSTM builds: the benchmark
+        # The graph Apache MXNet's mx.sym built is the one the unrolled graph is: the benchmark
         # (bench/mx_layer.py) compares like with like.
         built_here = interop.call("PyJLCharInterop.save_lstm", str(tmp_path / "here.json"), d["layers"],
                                   d["seq_len"], d["hidden"], d["embed"], d["n_class"], d["batch"],
@@ -323,18 +343,20 @@ print(json.dumps({"params": sorted(params), "arguments": sym.list_arguments(),
 '''
 
 
-def test_a_mid_epoch_checkpoint_loads_in_apache_mxnet(mxnet_python, tmp_path):
-    from test_charlstm_cli import CORPUS_TEXT, pyjlchar, write_config
+@pytest.mark.parametrize("graph", ["unrolled", "fused"])
+def test_a_mid_epoch_checkpoint_loads_in_apache_mxnet(mxnet_python, tmp_path, graph):
+    from test_cli import CORPUS_TEXT, pyjlchar, write_config
 
     corpus = tmp_path / "corpus.txt"
     corpus.write_text(CORPUS_TEXT)
-    config = write_config(tmp_path, corpus, checkpoint_every=5)
+    config = write_config(tmp_path, corpus, checkpoint_every=5, graph=graph)
     out = pyjlchar("train", "--config", config)
     assert out.returncode == 0, out.stderr
     mid = tmp_path / "ck" / "tiny-0001-000005.params"
     assert mid.exists(), sorted(p.name for p in (tmp_path / "ck").iterdir())
     seen = json.loads(in_mxnet(MXNET_CHECK_CHECKPOINT, mid, tmp_path / "ck" / "tiny-symbol.json").stdout)
     # Every learned argument of the graph is there, as arg:<name>, and nothing else.
-    inputs = re.compile(r"tiny_(data|label)_\d+|.*_init_[ch]")   # the unrolled graph's inputs
+    inputs = re.compile(r"tiny_(data|label)(_\d+)?|.*_init_[ch]")   # either graph's inputs
+    assert ("arg:tiny_lstm_parameters" in seen["params"]) == (graph == "fused"), seen["params"]
     assert seen["params"] == sorted(f"arg:{a}" for a in seen["arguments"] if not inputs.fullmatch(a))
     assert seen["finite"]

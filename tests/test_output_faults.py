@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from test_charlstm_cli import CORPUS_TEXT, trained, write_config  # noqa: F401 - a fixture
+from test_cli import CORPUS_TEXT, trained, write_config  # noqa: F401 - a fixture
 
 PYJLCHAR = [sys.executable, "-m", "pyjlchar"]
 BIG_GRAPH = ["visualize", "--layers", "3", "--steps", "20"]  # about 210 KB of DOT: more than a pipe holds

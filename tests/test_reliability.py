@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from test_charlstm_cli import CORPUS_TEXT, assert_clean_failure, pyjlchar, write_config
+from test_cli import CORPUS_TEXT, assert_clean_failure, pyjlchar, write_config
 
 
 def start_train(config, *args):
@@ -109,19 +109,19 @@ def test_kill_9_at_any_moment_leaves_a_run_that_loads_and_resumes(long_run):
     assert not [p for p in (folder / "ck").iterdir() if ".tmp" in p.name], stale
 
 
-def test_switching_cells_keeps_every_epoch_loadable(tmp_path):
+def test_switching_graphs_keeps_every_epoch_loadable(tmp_path):
     corpus = tmp_path / "corpus.txt"
     corpus.write_text(CORPUS_TEXT)
-    config = write_config(tmp_path, corpus)
+    config = write_config(tmp_path, corpus, graph="unrolled")
     assert pyjlchar("train", "--config", config).returncode == 0
-    out = pyjlchar("train", "--config", config, "--resume", "--epochs", 2, "--cell", "fused")
+    out = pyjlchar("train", "--config", config, "--resume", "--epochs", 2, "--graph", "fused")
     assert out.returncode == 0, out.stderr
     meta = meta_of(tmp_path)
-    assert [h["cell"] for h in meta["history"]] == ["lstm", "fused"]
+    assert [h["graph"] for h in meta["history"]] == ["unrolled", "fused"]
     for epoch in (1, 2):
         params = tmp_path / "ck" / f"tiny-{epoch:04d}.params"
-        for cell in ("lstm", "fused"):
-            scored = pyjlchar("eval", "--checkpoint", params, "--text", corpus, "--cell", cell, "--json")
+        for graph in ("unrolled", "fused"):
+            scored = pyjlchar("eval", "--checkpoint", params, "--text", corpus, "--graph", graph, "--json")
             assert scored.returncode == 0, scored.stderr
     assert pyjlchar("sample", "--checkpoint", tmp_path / "ck" / "tiny", "--length", 5).returncode == 0
 
@@ -219,4 +219,4 @@ def test_settings_beyond_what_libmxnet_can_hold_are_refused(tmp_path):
     corpus = tmp_path / "corpus.txt"
     corpus.write_text(CORPUS_TEXT)
     out = pyjlchar("train", "--config", write_config(tmp_path, corpus, grad_clip=1e300))
-    assert_clean_failure(out, "'grad_clip' in [train] must be at most 3.4e38")
+    assert_clean_failure(out, "'grad_clip' in [train] must be a number from 0 to 3.4e38 (0: no clipping), not 1e+300")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from pyjlchar import runtime
+from pyjlchar.bridge import paths
 
 pytestmark = [pytest.mark.slow, pytest.mark.ci]
 
@@ -30,7 +30,7 @@ def run(cmd, cwd, env=None, timeout=1200):
 @pytest.fixture(scope="module")
 def dist(tmp_path_factory):
     out = tmp_path_factory.mktemp("dist")
-    run([sys.executable, "-m", "build", "--sdist", "--wheel", "--outdir", out, runtime.ROOT], cwd=out)
+    run([sys.executable, "-m", "build", "--sdist", "--wheel", "--outdir", out, paths.ROOT], cwd=out)
     return out
 
 
@@ -38,13 +38,20 @@ def test_the_wheel_and_the_sdist_carry_the_julia_package_and_the_configs(dist):
     wheel = next(dist.glob("pyjlchar-*.whl"))
     names = set(zipfile.ZipFile(wheel).namelist())
     for needed in ("pyjlchar/_share/Project.toml", "pyjlchar/_share/Manifest.toml", "pyjlchar/_share/julia/Project.toml",
-                   "pyjlchar/_share/julia/src/PyJLChar.jl", "pyjlchar/_share/julia/src/charlstm/train.jl",
-                   "pyjlchar/_share/julia/precompile/workload.jl", "pyjlchar/_share/config/shakespeare.toml",
-                   "pyjlchar/_share/config/quick.toml", "pyjlchar/corpus.py"):
+                   "pyjlchar/_share/julia/src/PyJLChar.jl", "pyjlchar/_share/julia/src/CharLSTM/train/train.jl",
+                   "pyjlchar/_share/julia/precompile/replay.jl", "pyjlchar/_share/config/shakespeare.toml",
+                   "pyjlchar/_share/config/quick.toml", "pyjlchar/corpus/files.py", "pyjlchar/bridge/calls.py"):
         assert needed in names, needed
+    # Every module of the package and every Julia source of the checkout: none left behind.
+    root = paths.ROOT
+    modules = {p.relative_to(root).as_posix() for p in (root / "pyjlchar").rglob("*.py") if "_share" not in p.parts}
+    julia = {f"pyjlchar/_share/{p.relative_to(root).as_posix()}" for folder in ("julia/src", "julia/precompile")
+             for p in (root / folder).rglob("*.jl")}
+    assert not (modules | julia) - names, sorted((modules | julia) - names)
     sdist = next(dist.glob("pyjlchar-*.tar.gz"))
     members = {name.split("/", 1)[1] for name in tarfile.open(sdist).getnames() if "/" in name}
-    assert {"julia/src/PyJLChar.jl", "config/shakespeare.toml", "Manifest.toml", "setup.py"} <= members
+    assert {"julia/src/PyJLChar.jl", "julia/src/CharLSTM/CharLSTM.jl", "julia/precompile/replay.jl",
+            "config/shakespeare.toml", "Manifest.toml", "setup.py", "pyjlchar/ops/doctor.py"} <= members
 
 
 def test_an_installed_wheel_sets_up_and_trains_samples_and_draws_from_another_folder(dist, tmp_path):
@@ -75,8 +82,8 @@ def test_an_installed_wheel_sets_up_and_trains_samples_and_draws_from_another_fo
 
     (work / "corpus.txt").write_text(CORPUS)
     (work / "tiny.toml").write_text('[data]\ncorpus = "corpus.txt"\n[model]\nname = "tiny"\nlayers = 1\n'
-                                    'hidden = 16\nembed = 8\n[train]\nseq_len = 8\nbatch_size = 4\nepochs = 1\n'
-                                    'checkpoint_dir = "ck"\n')
+                                    'hidden = 16\nembed = 8\n[train]\nseq_len = 8\nbatch_size = 4\n'
+                                    '[run]\nepochs = 1\ncheckpoint_dir = "ck"\n')
     run([pyjlchar, "train", "--config", "tiny.toml"], cwd=work, env=env)
     sample = run([pyjlchar, "sample", "--checkpoint", "ck/tiny", "--prime", "ROMEO", "--length", 20,
                   "--num-samples", 1, "--seed", 1], cwd=work, env=env)
