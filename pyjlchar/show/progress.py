@@ -20,32 +20,53 @@ def _rate(per_s: float) -> str:
     return f"{per_s / 1000:.1f}k" if per_s >= 1000 else f"{per_s:.0f}"
 
 
-
 def log_line(event: dict) -> str:
     """A "log" event as its line on stderr: the message, after its level unless that is info."""
     level = event.get("level", "info")
     return event["message"] if level == "info" else f"{level}: {event['message']}"
 
-class Reporter:
-    """Callable that takes the bridge's events; `live` defaults to whether stderr is a terminal."""
 
-    def __init__(self, stream: TextIO | None = None, live: bool | None = None):
-        self.stream = stream or sys.stderr
-        self.live = self.stream.isatty() if live is None else live
-        self._bar_shown = False
-        self._task: tuple[str, float] | None = None  # the task shown and when it started
+class _Display:
+    """Takes the bridge's events: notes the checkpoints saved and hands the rest to `log`,
+    `progress` and `task`."""
+
+    def __init__(self):
         self.checkpoints: list[str] = []  # the checkpoints saved so far, as Julia reported them
 
     def __call__(self, event: dict) -> None:
         kind = event["event"]
         if kind == "checkpoint":
             self.checkpoints.append(event["path"])
-        elif kind == "log":
-            self._clear()
-            print(log_line(event), file=self.stream, flush=True)
-        elif kind == "progress" and self.live:
+        elif kind in ("log", "progress", "task"):
+            getattr(self, kind)(event)
+
+    def log(self, event: dict) -> None: ...
+
+    def progress(self, event: dict) -> None: ...
+
+    def task(self, event: dict) -> None: ...
+
+
+class Reporter(_Display):
+    """The command line's display; `live` defaults to whether stderr is a terminal."""
+
+    def __init__(self, stream: TextIO | None = None, live: bool | None = None):
+        super().__init__()
+        self.stream = stream or sys.stderr
+        self.live = self.stream.isatty() if live is None else live
+        self._bar_shown = False
+        self._task: tuple[str, float] | None = None  # the task shown and when it started
+
+    def log(self, event: dict) -> None:
+        self._clear()
+        print(log_line(event), file=self.stream, flush=True)
+
+    def progress(self, event: dict) -> None:
+        if self.live:
             self._draw(event)
-        elif kind == "task" and self.live:
+
+    def task(self, event: dict) -> None:
+        if self.live:
             self._draw_task(event)
 
     def close(self) -> None:
@@ -82,35 +103,33 @@ class Reporter:
         self._bar_shown = True
 
 
-class Bars:
-    """Callable that takes the bridge's events for the Python API: log lines (on stderr) and a
-    tqdm progress bar per epoch and per long task, from `tqdm.auto` (a widget in a Jupyter
-    notebook with ipywidgets, else a text bar on a terminal, nothing when stderr is not one)."""
+class Bars(_Display):
+    """The Python API's display: log lines (on stderr) and a tqdm progress bar per epoch and per
+    long task, from `tqdm.auto` (a widget in a Jupyter notebook with ipywidgets, else a text bar
+    on a terminal, nothing when stderr is not one)."""
 
     def __init__(self):
+        super().__init__()
         self._bar = None
         self._shown: tuple | None = None  # what the bar counts: ("epoch", n) or ("task", what)
-        self.checkpoints: list[str] = []  # the checkpoints saved so far, as Julia reported them
 
-    def __call__(self, event: dict) -> None:
+    def log(self, event: dict) -> None:
         from tqdm.auto import tqdm
 
-        kind = event["event"]
-        if kind == "checkpoint":
-            self.checkpoints.append(event["path"])
-        elif kind == "log":
-            tqdm.write(log_line(event), file=sys.stderr)
-        elif kind == "progress":
-            bar = self._bar_for(("epoch", event["epoch"]), total=event["n_batch"], unit="batch", leave=True,
-                                desc=f"epoch {event['epoch']}/{event['n_epoch']}")
-            bar.set_postfix_str(f"NLL {event['nll']:.4f}, {_rate(event['chars_per_s'])} chars/s", refresh=False)
-            bar.update(event["batch"] - bar.n)
-        elif kind == "task":
-            in_bytes = event["unit"] == "bytes"
-            bar = self._bar_for(("task", event["what"]), total=event["total"], desc=event["what"], leave=False,
-                                unit="B" if in_bytes else f" {event['unit']}", unit_scale=True,
-                                unit_divisor=1024 if in_bytes else 1000)
-            bar.update(event["done"] - bar.n)
+        tqdm.write(log_line(event), file=sys.stderr)
+
+    def progress(self, event: dict) -> None:
+        bar = self._bar_for(("epoch", event["epoch"]), total=event["n_batch"], unit="batch", leave=True,
+                            desc=f"epoch {event['epoch']}/{event['n_epoch']}")
+        bar.set_postfix_str(f"NLL {event['nll']:.4f}, {_rate(event['chars_per_s'])} chars/s", refresh=False)
+        bar.update(event["batch"] - bar.n)
+
+    def task(self, event: dict) -> None:
+        in_bytes = event["unit"] == "bytes"
+        bar = self._bar_for(("task", event["what"]), total=event["total"], desc=event["what"], leave=False,
+                            unit="B" if in_bytes else f" {event['unit']}", unit_scale=True,
+                            unit_divisor=1024 if in_bytes else 1000)
+        bar.update(event["done"] - bar.n)
 
     def _bar_for(self, shown: tuple, **options):
         if shown != self._shown:
