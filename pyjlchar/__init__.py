@@ -2,7 +2,7 @@
 
 The Python API (the `pyjlchar` command runs the same functions):
 
-    train(config=None, *, resume=False, allow_new_text=False, on_progress=None, **settings) -> Run
+    train(config=None, *, resume=False, allow_new_text=False, on_progress=None, stop=None, **settings) -> Run
         Train, saving a checkpoint every epoch; settings are config keys by name (epochs=2).
     load(checkpoint, *, graph=None, context=None) -> Model
         A checkpoint (a .params file or a run's prefix: its best), loaded once, with
@@ -26,7 +26,12 @@ The Python API (the `pyjlchar` command runs the same functions):
     >>> model = pj.load(run.prefix)                                         # doctest: +SKIP
     >>> model.sample(200, prime="KING:", seed=1)                            # doctest: +SKIP
 """
+from .bridge import host as _host
 from .errors import Interrupted, JuliaError, UserError
+
+# Here, in the thread that imports pyjlchar (normally the main one, the only one that may set
+# signal handlers): Ctrl-C, SIGTERM and SIGHUP then stop a run in any thread with its work saved.
+_host.install_stop_handlers()
 
 __version__ = "0.1.0"
 _API = ("train", "load", "graph", "curves", "corpus_info", "serve_job", "Run", "Model", "TextStream", "History",

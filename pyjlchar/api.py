@@ -8,9 +8,11 @@ Julia runs in this process, on a thread of its own: any thread may call, one cal
 """
 from __future__ import annotations
 
+import functools
 import io
 import os
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Callable, Literal, Sequence, Union
@@ -86,7 +88,7 @@ class Run:
 
 
 def train(config: PathLike | dict | None = None, *, resume: bool = False, allow_new_text: bool = False,
-          on_progress: ProgressHandler | None = None, **settings) -> Run:
+          on_progress: ProgressHandler | None = None, stop: threading.Event | None = None, **settings) -> Run:
     """Trains a character-level language model, saving a checkpoint after every epoch, as
     ``pyjlchar train`` does; blocks until the run ends and returns it. Its first log line says
     how many OpenMP threads libmxnet runs with, and why.
@@ -99,21 +101,28 @@ def train(config: PathLike | dict | None = None, *, resume: bool = False, allow_
     receives every event (`ProgressHandler`); by default log lines go to stderr and a progress
     bar shows (a widget in a notebook).
 
-    Ctrl-C (a notebook's interrupt button) saves the epoch in progress, then raises
-    KeyboardInterrupt; ``train(..., resume=True)`` goes on from there.
+    Ctrl-C (a notebook's interrupt button), SIGTERM, SIGHUP, the interpreter's exit, or setting
+    the `stop` event (a threading.Event, from any thread) save the epoch in progress at the next
+    batch, then raise `Interrupted` (a KeyboardInterrupt); ``train(..., resume=True)`` goes on
+    from there. This holds in whatever thread the run trains.
 
     >>> import pyjlchar as pj
     >>> run = pj.train("quick", epochs=1, hidden=64, checkpoint_dir="runs/a")  # doctest: +SKIP
     >>> run.prefix                                                                # doctest: +SKIP
     'runs/a/quick'
     """
+    for name, value in (("resume", resume), ("allow_new_text", allow_new_text)):
+        if not isinstance(value, bool):
+            raise UserError(f"{name} must be True or False, not {value!r}")
+    if stop is not None and not isinstance(stop, threading.Event):
+        raise UserError(f"stop must be a threading.Event (set it to stop the run), not {type(stop).__name__}")
     checked = table.load(config, **settings)
     call = commands.train(checked, resume=resume, allow_new_text=allow_new_text)
     display = on_progress or Bars()
     try:
         threads = bridge.get(call.context).started.threads
         display({"event": "log", "level": "warn" if threads.warning else "info", "message": f"Threads: {threads.line()}"})
-        result = bridge.run(call, on_event=display)
+        result = bridge.run(call, on_event=display, stop_when=stop)
     except Interrupted as e:
         if on_progress is None:
             saved = display.checkpoints or resume
@@ -137,6 +146,16 @@ def serve_job(config: PathLike | dict | None = None, **settings) -> None:
     bridge.run(commands.ps_node(checked))
 
 
+def _one_at_a_time(method):
+    """`method` run holding its object's lock: threads that share a Model or a TextStream take
+    turns, so that none uses a handle another has just closed or a chunk another is reading."""
+    @functools.wraps(method)
+    def locked(self, *args, **kwargs):
+        with self._lock:
+            return method(self, *args, **kwargs)
+    return locked
+
+
 class Model:
     """A trained checkpoint, loaded once into Julia (see `load`) and used any number of times,
     from any thread (one call at a time). Its memory is freed by `close()`, at the end of a
@@ -151,6 +170,7 @@ class Model:
 
     def __init__(self, loaded: dict):
         self._handle: int | None = loaded["handle"]
+        self._lock = threading.RLock()
         self.checkpoint: str = loaded["checkpoint"]
         self.prefix: str = loaded["prefix"]
         self.meta: dict = loaded["meta"]
@@ -161,6 +181,7 @@ class Model:
     def history(self) -> History:
         return History(self.meta["history"], self.prefix)
 
+    @_one_at_a_time
     def sample(self, length: int | None = None, *, prime: str | None = None, temperature: float | None = None,
                top_k: int | None = None, top_p: float | None = None, seed: int | None = None,
                num_samples: int | None = None, on_progress: ProgressHandler | None = None) -> str | list[str]:
@@ -182,6 +203,7 @@ class Model:
         texts = bridge.run(commands.sample(self._live(), settings, _seed(seed)), on_event=on_progress)
         return texts[0] if num_samples is None else texts
 
+    @_one_at_a_time
     def stream(self, prime: str | None = None, *, length: int | None = None, temperature: float | None = None,
                top_k: int | None = None, top_p: float | None = None, seed: int | None = None) -> TextStream:
         """The characters that follow `prime`, one at a time, drawn as they are asked for (a
@@ -197,6 +219,7 @@ class Model:
         opened = bridge.run(commands.open_stream(self._live(), settings, _seed(seed)))
         return TextStream(opened["handle"], length)
 
+    @_one_at_a_time
     def evaluate(self, path_or_paths: PathLike | Sequence[PathLike] | None = None, *, text: str | None = None,
                  streams: int | None = None, on_progress: ProgressHandler | None = None) -> dict:
         """Scores a text, as ``pyjlchar eval`` does: files, folders (every *.txt under them) or
@@ -227,6 +250,7 @@ class Model:
             if on_progress is None:
                 display.close()
 
+    @_one_at_a_time
     def close(self) -> None:
         """Frees the model's memory in Julia now; the model cannot be used after."""
         if self._handle is not None:
@@ -268,9 +292,11 @@ class TextStream(Iterator[str]):
 
     def __init__(self, handle: int, length: int | None):
         self._handle: int | None = handle
+        self._lock = threading.RLock()
         self._left = length  # characters still to draw; None: no end
         self._chunk, self._at = "", 0
 
+    @_one_at_a_time
     def __next__(self) -> str:
         if self._at == len(self._chunk):
             self._chunk, self._at = self.next_chunk(), 0
@@ -279,6 +305,7 @@ class TextStream(Iterator[str]):
         self._at += 1
         return self._chunk[self._at - 1]
 
+    @_one_at_a_time
     def next_chunk(self) -> str:
         """The stream's next characters as they are drawn, up to STREAM_CHUNK of them (the rest
         of a chunk that iterating started, else one Julia call); "" once the stream has ended.
@@ -298,6 +325,7 @@ class TextStream(Iterator[str]):
         self._left = None if self._left is None else self._left - count
         return chunk
 
+    @_one_at_a_time
     def close(self) -> None:
         """Ends the stream; Julia frees its state with its next call."""
         if self._handle is not None:

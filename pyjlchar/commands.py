@@ -42,6 +42,7 @@ def train(settings: dict, resume: bool, allow_new_text: bool = False) -> Call:
     resumed run must train on the same text unless `allow_new_text`."""
     compute = settings["compute"]
     job.check_worker(compute["kvstore"], compute["gradient_compression"])
+    gpus.check_context(compute["context"])   # before a built-in corpus is fetched for nothing
     return Call("PyJLChar.Commands.train",
                 {**_sections(settings, "data", "model", "train", "run", "compute"),
                  **_text_keywords(corpus_files(settings["data"]["corpus"])), "resume": resume,
@@ -117,6 +118,7 @@ def graph(settings: dict, *, vocab: int, steps: int, batch: int) -> Call:
 def bench_train(settings: dict, seconds: float, warmup_batches: int, validate: bool, profile: bool = False) -> Call:
     """Training throughput as `train` trains, for a wall-clock budget, without checkpoints, on
     the devices of compute.context; `profile` adds libmxnet's profile: calls and ms per batch."""
+    gpus.check_context(settings["compute"]["context"])   # before a built-in corpus is fetched for nothing
     return Call("PyJLChar.Commands.bench_train",
                 {**_sections(settings, "data", "model", "train", "compute"),
                  **_text_keywords(corpus_files(settings["data"]["corpus"])), "seconds": seconds,

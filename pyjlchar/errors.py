@@ -17,7 +17,10 @@ class JuliaError(Exception):
 
 class Interrupted(KeyboardInterrupt):
     """A Julia call stopped by a signal: SIGINT (Ctrl-C), SIGTERM (kill, systemd, schedulers) or
-    SIGHUP (the terminal went away). Julia ran its clean-up first (a run saves a checkpoint)."""
+    SIGHUP (the terminal went away), or by its caller's stop event (`signum` ON_REQUEST). Julia
+    ran its clean-up first (a run saves a checkpoint)."""
+
+    ON_REQUEST = 0
 
     def __init__(self, signum: int):
         super().__init__(signum)
@@ -25,11 +28,12 @@ class Interrupted(KeyboardInterrupt):
 
     @property
     def what(self) -> str:
-        return {2: "interrupted", 15: "terminated (SIGTERM)", 1: "hung up (SIGHUP)"}.get(self.signum, "stopped")
+        return {2: "interrupted", 15: "terminated (SIGTERM)", 1: "hung up (SIGHUP)",
+                self.ON_REQUEST: "stopped on request"}.get(self.signum, "stopped")
 
     @property
     def exit_code(self) -> int:
-        return 128 + self.signum  # what the shell reports for a process that signal ended
+        return 128 + (self.signum or 2)  # what the shell reports for a process that signal ended
 
 
 class MXError(JuliaError):

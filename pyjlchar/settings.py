@@ -481,8 +481,9 @@ def toml_text(value) -> str:
     """`value` as it would be written in a TOML file."""
     if isinstance(value, bool):
         return str(value).lower()
-    if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, str):  # a basic string: its control characters escaped, so it stays one line
+        return '"' + "".join(f"\\u{ord(c):04x}" if ord(c) < 0x20 or ord(c) == 0x7f else "\\" + c if c in '"\\' else c
+                             for c in value) + '"'
     return repr(value)
 
 

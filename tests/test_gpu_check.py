@@ -176,7 +176,19 @@ def test_a_libmxnet_the_user_names_is_tried_on_a_hopper_gpu(tmp_path):
 
     corpus = tmp_path / "corpus.txt"
     corpus.write_text(CORPUS_TEXT)
-    env = {**fake_nvidia_smi(tmp_path), "MXNET_LIBRARY_PATH": str(paths.libmxnet_path())}
+    # A libmxnet of the user's own: here the wheel's under another name (a hard link), beside
+    # the libraries it loads from its own folder.
+    wheel = paths.wheel_libmxnet()
+    own = tmp_path / "own-mxnet" / "libmxnet.so"
+    own.parent.mkdir()
+    for sibling in wheel.parent.glob("lib*.so*"):
+        if sibling.name != wheel.name:
+            (own.parent / sibling.name).symlink_to(sibling)
+    try:
+        os.link(wheel, own)
+    except OSError:
+        shutil.copy(wheel, own)
+    env = {**fake_nvidia_smi(tmp_path), "MXNET_LIBRARY_PATH": str(own)}
     out = run([sys.executable, "-m", "pyjlchar", "train", "--config", str(write_config(tmp_path, corpus)),
                "--context", "gpu"], **env)
     assert out.returncode == 1 and "Traceback" not in out.stderr, out.stderr

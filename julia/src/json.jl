@@ -9,7 +9,12 @@ export parse_json, write_json, json
 mutable struct Reader
     s::String
     i::Int
+    depth::Int   # objects and arrays open around the reader
 end
+
+# Deeper than any file pyjlchar or libmxnet writes; a text nested deeper (from elsewhere) is
+# refused, not read until the stack runs out.
+const MAX_DEPTH = 256
 
 struct JSONError <: Exception
     msg::String
@@ -23,7 +28,7 @@ Objects become `Dict{String,Any}`, arrays `Vector{Any}`, integers `Int`, other n
 `Float64`, `null` becomes `nothing`.
 """
 function parse_json(text::AbstractString)
-    r = Reader(String(text), 1)
+    r = Reader(String(text), 1, 0)
     v = read_value(r)
     skip_space(r)
     r.i <= ncodeunits(r.s) && fail(r, "trailing characters")
@@ -53,10 +58,12 @@ end
 
 function read_value(r::Reader)
     b = peek_byte(r)
-    if b == UInt8('{')
-        return read_object(r)
-    elseif b == UInt8('[')
-        return read_array(r)
+    if b == UInt8('{') || b == UInt8('[')
+        r.depth < MAX_DEPTH || fail(r, "nested deeper than $MAX_DEPTH")
+        r.depth += 1
+        v = b == UInt8('{') ? read_object(r) : read_array(r)
+        r.depth -= 1
+        return v
     elseif b == UInt8('"')
         return read_string(r)
     elseif b == UInt8('t')

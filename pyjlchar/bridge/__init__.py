@@ -9,6 +9,14 @@
 `python -m pyjlchar.bridge [julia args...]` (the scripts/julia wrapper) runs Julia as a
 program with the same project, depot, libraries and image.
 """
-from .calls import Julia, get, release, run, set_debug, started, starting
-
 __all__ = ["Julia", "get", "release", "run", "set_debug", "started", "starting"]
+
+
+def __getattr__(name: str):
+    # calls.py (numpy, ctypes) is imported on first use, so that `import pyjlchar` can set up
+    # host.py's signal handlers without it.
+    if name in __all__:
+        from . import calls
+
+        return getattr(calls, name)
+    raise AttributeError(f"module 'pyjlchar.bridge' has no attribute {name!r}")

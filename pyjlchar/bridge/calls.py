@@ -63,8 +63,9 @@ class _Job:
     """One function run on Julia's thread for a caller: `messages` carries its events to the
     caller and, last, ("done", ok, value); `answers` carries back whether to stop."""
 
-    def __init__(self, fn: Callable[[], Any], on_event: EventHandler | None = None):
-        self.fn, self.on_event = fn, on_event
+    def __init__(self, fn: Callable[[], Any], on_event: EventHandler | None = None,
+                 stop_when: threading.Event | None = None):
+        self.fn, self.on_event, self.stop_when = fn, on_event, stop_when
         self.messages: queue.SimpleQueue = queue.SimpleQueue()
         self.answers: queue.SimpleQueue = queue.SimpleQueue()
         self.stop = False  # the caller gave up waiting: Julia is asked to stop at its next event
@@ -121,17 +122,23 @@ class Julia:
         self._callback = _CALLBACK(self._on_event)  # kept referenced: Julia holds its address
         self._entry: Any = _ENTRY(started.entry)
         log = os.environ.get("PYJLCHAR_EVENT_LOG")
-        self._event_log = open(log, "a", buffering=1, encoding="utf-8") if log else None
+        try:
+            self._event_log = open(log, "a", buffering=1, encoding="utf-8") if log else None
+        except (OSError, ValueError) as e:
+            raise UserError(f"PYJLCHAR_EVENT_LOG={log!r} cannot be written ({getattr(e, 'strerror', None) or e}): "
+                            "set it to a file in a folder you can write to, or unset it") from None
 
     # -- calling ----------------------------------------------------------------------------
-    def call(self, fn: str, *args, on_event: EventHandler | None = None, **kwargs):
+    def call(self, fn: str, *args, on_event: EventHandler | None = None, stop_when: threading.Event | None = None,
+             **kwargs):
         """Calls the Julia function `fn` (a dotted name from Main, e.g. "PyJLChar.mx.version").
 
         Arguments and results: None, bool, int, float, str, lists/tuples, dicts with str keys,
         and numpy arrays (float32/64, int32/64, uint8), which are shared, not copied: a C-order
         array of shape (a, b) is a Julia array of size (b, a). `on_event` receives each progress
         event Julia emits, in this thread. Ctrl-C, SIGTERM or SIGHUP ask Julia to stop at its
-        next event; `errors.Interrupted` (a KeyboardInterrupt) follows, once Julia has cleaned up.
+        next event, from whichever thread the call runs in, and so does setting `stop_when`;
+        `errors.Interrupted` (a KeyboardInterrupt) follows, once Julia has cleaned up.
         Any thread may call; calls from several run one after another.
         """
         if self._caller == threading.get_ident():
@@ -139,11 +146,12 @@ class Julia:
         with self._lock:
             self._caller = threading.get_ident()
             try:
-                return self._call(fn, args, kwargs, on_event)
+                return self._call(fn, args, kwargs, on_event, stop_when)
             finally:
                 self._caller = None
 
-    def _call(self, fn: str, args: tuple, kwargs: dict, on_event: EventHandler | None):
+    def _call(self, fn: str, args: tuple, kwargs: dict, on_event: EventHandler | None,
+              stop_when: threading.Event | None):
         arrays: list[np.ndarray] = []
         payload = encode_request(fn, args, kwargs, arrays, free=self._take_released(), backtrace=self.debug)
         table = (_ArrayDesc * max(1, len(arrays)))()
@@ -159,7 +167,7 @@ class Julia:
             self._entry(payload, len(payload), table, len(arrays), self._callback, ctypes.byref(reply))
 
         with host.stop_requests(self._request_stop):
-            callback_error = self._wait(_thread.submit(_Job(enter, on_event)))
+            callback_error = self._wait(_thread.submit(_Job(enter, on_event, stop_when)))
         answer = json.loads(ctypes.string_at(reply.json, reply.json_len))
         out = [np.asarray(_JuliaOwned(reply.arrays[i], self._released)) if reply.arrays[i].data
                else np.zeros(tuple(reply.arrays[i].dims[:reply.arrays[i].ndim]), DTYPES[reply.arrays[i].dtype])
@@ -169,7 +177,8 @@ class Julia:
         if "error" in answer:
             err = answer["error"]
             if err["type"] == "interrupted":
-                raise Interrupted(self._stop_signal or signal.SIGINT)
+                asked = stop_when is not None and stop_when.is_set()
+                raise Interrupted(self._stop_signal or (Interrupted.ON_REQUEST if asked else signal.SIGINT))
             if err["type"] == "UserError":
                 raise UserError(err["message"])
             raise (MXError if err["type"] == "MXError" else JuliaError)(err["type"], err["message"], err["backtrace"])
@@ -226,7 +235,7 @@ class Julia:
                     job.answers.get()
         except BaseException:  # noqa: BLE001 - a broken event: stop the call
             job.stop = True
-        return int(self._stop_signal != 0 or job.stop)
+        return int(self._stop_signal != 0 or job.stop or (job.stop_when is not None and job.stop_when.is_set()))
 
     def _request_stop(self, signum: int) -> None:
         """SIGINT, SIGTERM or SIGHUP while a call runs: Julia stops at its next poll (and cleans
@@ -298,6 +307,7 @@ def release(handle: int) -> None:
         _julia.release(handle)
 
 
-def run(call, on_event: EventHandler | None = None):
-    """Runs a commands.Call: its Julia command with its keywords, Julia started for its context."""
-    return get(call.context).call(call.fn, on_event=on_event, **call.kwargs)
+def run(call, on_event: EventHandler | None = None, stop_when: threading.Event | None = None):
+    """Runs a commands.Call: its Julia command with its keywords, Julia started for its context;
+    setting `stop_when` stops it as Ctrl-C does."""
+    return get(call.context).call(call.fn, on_event=on_event, stop_when=stop_when, **call.kwargs)

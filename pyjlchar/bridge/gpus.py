@@ -3,11 +3,11 @@ run on them: a fact pyjlchar states before it tries (doctor, a gpu context, scri
 since on a GPU no wheel covers every MXNet kernel fails to launch, deep inside libmxnet."""
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
 
+from . import paths
 from .paths import MXNET_VERSION
 from ..errors import UserError
 
@@ -99,8 +99,9 @@ def unsupported_gpu() -> str | None:
 def check_context(context: str | None) -> None:
     """A [compute] context that names a GPU no libmxnet 1.9.1 wheel can run on is refused in one
     sentence, before libmxnet tries and fails deep inside; unless MXNET_LIBRARY_PATH names a
-    libmxnet (the fix that sentence gives: one built for this GPU), which is then tried."""
-    if context is not None and context.startswith("gpu") and not os.environ.get("MXNET_LIBRARY_PATH"):
+    libmxnet other than the wheel's (the fix that sentence gives: one built for this GPU), which
+    is then tried."""
+    if context is not None and context.startswith("gpu") and not paths.own_libmxnet():
         problem = unsupported_gpu()
         if problem is not None:
             raise UserError(f"--context {context}: {problem}")

@@ -6,9 +6,10 @@ workaround of the shared process lives here, each with the reason.
   takes its number (`devnull_on`, used by show/streams.py's guard).
 - libmxnet announces any engine but its default on stderr when the engine starts: that notice
   alone is dropped (`quiet_stderr`, while bridge/start.py starts it).
-- Signals: while a Julia call runs, SIGINT, SIGTERM and SIGHUP ask it to stop at its next poll
-  instead of killing the process (`stop_requests`), so that a run saves its checkpoint; before
-  Julia runs, where Python cannot raise KeyboardInterrupt, `InterruptWatch` ends the process.
+- Signals: while a Julia call runs, in any thread, SIGINT, SIGTERM and SIGHUP ask it to stop at
+  its next poll instead of killing the process (`install_stop_handlers`, `stop_requests`), so
+  that a run saves its checkpoint, and so does the interpreter's exit; before Julia runs, where
+  Python cannot raise KeyboardInterrupt, `InterruptWatch` ends the process.
 - Leaving: a process whose libmxnet may still run ps-lite's threads (a parameter-server node)
   or whose Julia is still starting ends with os._exit past libmxnet's C++ static destructors,
   which would otherwise abort it (`leave`).
@@ -60,19 +61,71 @@ def quiet_stderr():
         os.close(null)
 
 
+# The Julia calls under way, by the thread that waits for each: how to ask it to stop.
+_running: dict[int, Callable[[int], None]] = {}
+_previous_handlers: dict[int, object] = {}
+
+
+def install_stop_handlers() -> None:
+    """From the main thread (signal handlers can only be set there; importing pyjlchar does it):
+    SIGINT, SIGTERM and SIGHUP then stop the Julia calls under way, in whichever thread, so that
+    a run saves its checkpoint; with no call under way they do what they did before. At the
+    interpreter's exit, calls still under way (in daemon threads) are stopped the same way and
+    waited for (bridge/start.py's exit hook calls `stop_running_calls`)."""
+    if _previous_handlers or threading.current_thread() is not threading.main_thread():
+        return
+    for signum in STOP_SIGNALS:
+        _previous_handlers[signum] = signal.signal(signum, _on_stop_signal)
+
+
+def _on_stop_signal(signum: int, frame) -> None:
+    if _running:
+        for request_stop in list(_running.values()):
+            request_stop(signum)
+        return
+    previous = _previous_handlers.get(signum, signal.SIG_DFL)
+    if callable(previous):
+        previous(signum, frame)
+    elif previous != signal.SIG_IGN:  # the default action: end the process by that signal
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+
+
+def is_stop_handler(handler) -> bool:
+    """Whether `handler` is the one install_stop_handlers set (it raises KeyboardInterrupt on
+    SIGINT when no call runs, as Python's default does)."""
+    return handler is _on_stop_signal
+
+
 @contextmanager
 def stop_requests(request_stop: Callable[[int], None]):
-    """While the body runs in the main thread, SIGINT, SIGTERM and SIGHUP call
-    `request_stop(signum)` instead of ending the process."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = {signum: signal.signal(signum, lambda signum, frame: request_stop(signum)) for signum in STOP_SIGNALS}
+    """While the body (a Julia call) runs, SIGINT, SIGTERM and SIGHUP call `request_stop(signum)`
+    instead of ending the process, whichever thread runs it."""
+    install_stop_handlers()
+    me = threading.get_ident()
+    _running[me] = request_stop
+    # In the main thread, ours for the call even where the host reset them since (a Jupyter
+    # kernel sets Python's default SIGINT handler while it runs a cell).
+    replaced = {}
+    if threading.current_thread() is threading.main_thread():
+        replaced = {signum: signal.signal(signum, _on_stop_signal) for signum in STOP_SIGNALS
+                    if signal.getsignal(signum) is not _on_stop_signal}
     try:
         yield
     finally:
-        for signum, handler in previous.items():
+        for signum, handler in replaced.items():
             signal.signal(signum, handler)
+        _running.pop(me, None)
+
+
+def stop_running_calls(signum: int, timeout: float) -> None:
+    """Asks every call under way to stop, as `signum` would, and waits up to `timeout` seconds
+    for them to finish (a training run saves its epoch in progress first)."""
+    for request_stop in list(_running.values()):
+        request_stop(signum)
+    deadline = time.monotonic() + timeout
+    while _running and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 def leave(code: int) -> None:
@@ -133,7 +186,8 @@ class InterruptWatch:
                 continue
             time.sleep(1.0)  # the main thread answers itself wherever Python can raise
             # A handler of the command's own (`pyjlchar launch` stopping its job) answers it.
-            answered = signal.getsignal(signal.SIGINT) is not signal.default_int_handler
+            handler = signal.getsignal(signal.SIGINT)
+            answered = handler is not signal.default_int_handler and not is_stop_handler(handler)
             if self.leaving.is_set() or self.julia_started() or answered:
                 continue
             if self.said.acquire(blocking=False):

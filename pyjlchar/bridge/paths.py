@@ -29,8 +29,11 @@ MXNET_HINT = f"{SETUP_HINT} (it installs the mxnet wheel), or set MXNET_LIBRARY_
 def cache_dir() -> Path:
     """Per-machine state (Julia depot, libunwind, system image, corpora): $PYJLCHAR_CACHE, else
     the checkout's .cache, else the user's cache folder (~/.cache/pyjlchar on Linux)."""
-    if os.environ.get("PYJLCHAR_CACHE"):
-        return Path(os.environ["PYJLCHAR_CACHE"])
+    given = os.environ.get("PYJLCHAR_CACHE")
+    if given:
+        if "\0" in given or os.path.exists(given) and not os.path.isdir(given):
+            raise UserError(f"PYJLCHAR_CACHE={given!r} is not a folder: set it to a folder (made if missing) or unset it")
+        return Path(given).absolute()
     if not INSTALLED:
         return ROOT / ".cache"
     from platformdirs import user_cache_dir
@@ -116,12 +119,28 @@ def libmxnet_path() -> Path:
         if not path.is_file():
             raise UserError(f"MXNET_LIBRARY_PATH={override} is not a file: point it at libmxnet.so or unset it")
         return path
+    path = wheel_libmxnet()
+    if path is None:
+        raise UserError(f"libmxnet was not found: {MXNET_HINT}")
+    return path
+
+
+def wheel_libmxnet() -> Path | None:
+    """The libmxnet.so of the installed mxnet wheel, if any."""
     spec = importlib.util.find_spec("mxnet")
     for folder in (spec.submodule_search_locations or []) if spec else []:
         path = Path(folder) / "libmxnet.so"
         if path.is_file():
             return path
-    raise UserError(f"libmxnet was not found: {MXNET_HINT}")
+    return None
+
+
+def own_libmxnet() -> bool:
+    """Whether MXNET_LIBRARY_PATH names a libmxnet other than the wheel's (one the user built,
+    for a GPU no wheel runs on); pyjlchar itself hands the wheel's to Julia by that variable."""
+    override = os.environ.get("MXNET_LIBRARY_PATH")
+    wheel = wheel_libmxnet()
+    return bool(override) and (wheel is None or os.path.realpath(override) != os.path.realpath(wheel))
 
 
 def engine_for(context: str | None) -> str:

@@ -147,7 +147,14 @@ def _start_embedded(info: paths.JuliaInfo, reason: str, chosen: threads.Choice, 
     return Started(entry, "embedded", reason, info, image_reason, chosen)
 
 
+# How long the interpreter's exit waits for a call under way to stop (a run: its next batch and
+# the checkpoint of its epoch in progress).
+EXIT_WAIT_S = 120
+
+
 def _at_exit(lib, run_on_julia_thread) -> None:
-    """Julia's exit hooks (they flush its output), on its thread; skipped when a call still
-    holds that thread, which the process ends under."""
+    """Calls still under way (a run in a daemon thread) stopped as SIGTERM stops them, then
+    Julia's exit hooks (they flush its output), on its thread; skipped when a call still holds
+    that thread, which the process ends under."""
+    host.stop_running_calls(signal.SIGTERM, EXIT_WAIT_S)
     run_on_julia_thread(lambda: lib.jl_atexit_hook(0))

@@ -134,7 +134,12 @@ def ssh_command(host: str, variables: dict, args: list[str], workers_here: int =
     # processes at a time; LogLevel=ERROR drops -tt's "Connection to HOST closed." A host that
     # stops answering (frozen, cut off) ends its client within about 6 s (ServerAlive*), so the
     # job is stopped as for a failed node: ps-lite alone would wait for it forever.
-    return [*shlex.split(os.environ.get("PYJLCHAR_SSH") or "ssh"), "-tt", "-o", "BatchMode=yes",
+    try:
+        ssh = shlex.split(os.environ.get("PYJLCHAR_SSH") or "ssh")
+    except ValueError as e:
+        raise UserError(f"PYJLCHAR_SSH={os.environ['PYJLCHAR_SSH']!r} is not a command line ({e}): "
+                        "quote it as a shell would, or unset it") from None
+    return [*ssh, "-tt", "-o", "BatchMode=yes",
             "-o", "LogLevel=ERROR", "-o", "ServerAliveInterval=2", "-o", "ServerAliveCountMax=3", host, remote]
 
 

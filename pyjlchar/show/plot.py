@@ -108,7 +108,7 @@ def _log_points(prefix: str) -> tuple[list, list]:
 def _record(path: str, number: int, line: bytes) -> dict:
     try:
         record = json.loads(line)
-    except ValueError:
+    except (ValueError, RecursionError):   # RecursionError: nested deeper than Python's parser goes
         record = None
     fields = ("step", "chars", "train_nll", "val_nll")
     if not (isinstance(record, dict) and "step" in record and "chars" in record
@@ -129,8 +129,9 @@ def _meta_points(prefix: str) -> tuple[list, list]:
         history = json.loads(Path(path).read_bytes())["history"]
         train = [(h["epoch"], h["train_nll"]) for h in history]
         val = [(h["epoch"], h["val_nll"]) for h in history if h["val_nll"] is not None]
-    except (OSError, ValueError, KeyError, TypeError) as e:
-        raise UserError(f"{path} cannot be read as a run's meta file ({e}): plot a run that pyjlchar train made") from None
+    except (OSError, ValueError, KeyError, TypeError, RecursionError) as e:
+        why = "nested too deep" if isinstance(e, RecursionError) else e
+        raise UserError(f"{path} cannot be read as a run's meta file ({why}): plot a run that pyjlchar train made") from None
     if not all(_is_number(x) and _is_number(y) for x, y in train + val):
         raise UserError(f"{path} has a history entry without numbers: plot a run that pyjlchar train made")
     if not train:

@@ -3,12 +3,10 @@
 module MXNet
 
 using Libdl
-using Base64: base64decode, base64encode
 using Printf
 import Random
-using Serialization: deserialize, serialize
 using SHA: sha256
-using ..JSON: parse_json
+using ..JSON: json, parse_json
 
 include("base.jl")
 # The operator functions are generated from this library's registry: recompile when it changes.

@@ -157,10 +157,10 @@ step lands on its own), so workers pull weights rather than gradients. Worker 0 
 """
 function set_optimizer!(kv::KVStore, optimizer::AbstractOptimizer)
     rank(kv) == 0 || return kv
-    buffer = IOBuffer()
-    serialize(buffer, optimizer)   # the servers run this same code: they can rebuild it exactly
+    # As data (optimizer.jl's `describe`), never as code: anyone who reaches the job's ports
+    # could send a server this command.
     @mxcall(:MXKVStoreSendCommmandToServers, (Ptr{Cvoid}, Cint, Cstring), kv, SET_OPTIMIZER,
-            base64encode(take!(buffer)))
+            json(describe(optimizer)))
     return kv
 end
 
@@ -197,7 +197,7 @@ function server_command(head::Cint, body::Cstring, ::Ptr{Cvoid})
     head == SET_OPTIMIZER || return nothing
     try
         server = SERVING[]
-        server.optimizer = deserialize(IOBuffer(base64decode(unsafe_string(body))))
+        server.optimizer = described(parse_json(unsafe_string(body)))
         empty!(server.states)
         updater = @cfunction(server_update, Cvoid, (Cint, Ptr{Cvoid}, Ptr{Cvoid}, Ptr{Cvoid}))
         @mxcall(:MXKVStoreSetUpdater, (Ptr{Cvoid}, Ptr{Cvoid}, Ptr{Cvoid}), server.kv, updater, C_NULL)

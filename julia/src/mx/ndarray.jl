@@ -266,12 +266,73 @@ function check_saved(filename::AbstractString, n::Integer, names)
     return nothing
 end
 
+# The sizes of libmxnet's dtype flags (float32, float64, float16, uint8, int32, int8, int64).
+const DTYPE_BYTES = Dict{Int32,Int}(0 => 4, 1 => 8, 2 => 2, 3 => 1, 4 => 4, 5 => 1, 6 => 8)
+const LIST_MAGIC, ARRAY_MAGIC = UInt64(0x112), UInt32(0xF993FAC9)
+
+"""
+    check_ndarray_file(filename)
+
+Reads the headers of an NDArray list file (a `.params`, a `.states`) as libmxnet writes it and
+throws an MXError naming the first thing wrong, before libmxnet allocates anything: a file from
+elsewhere may claim arrays far larger than itself, which libmxnet would try to allocate. Checks
+that every array is dense, of a known type, with a shape whose bytes lie inside the file, and
+that the names that follow fill the file exactly.
+"""
+function check_ndarray_file(filename::AbstractString)
+    isfile(filename) || throw(MXError("cannot read $filename: there is no such file"))
+    size_left = filesize(filename)
+    open(filename) do io
+        function take(::Type{T}, what) where {T}
+            size_left >= sizeof(T) || throw(MXError("$filename ends inside $what"))
+            size_left -= sizeof(T)
+            return read(io, T)
+        end
+        function skip_bytes(n::Integer, what)
+            n <= size_left || throw(MXError("$filename claims $what of $n bytes, more than the $size_left left in it"))
+            skip(io, n)
+            size_left -= n
+        end
+        take(UInt64, "its header") == LIST_MAGIC || throw(MXError("$filename is not an NDArray file"))
+        take(UInt64, "its header")
+        count = take(UInt64, "its header")
+        count <= size_left ÷ 4 || throw(MXError("$filename claims $count arrays, more than it can hold"))
+        for i in 1:count
+            what = "array $i"
+            take(UInt32, what) == ARRAY_MAGIC || throw(MXError("$filename has no array header where $what starts"))
+            take(Int32, what) == 0 || throw(MXError("$filename holds a sparse $what, which pyjlchar never writes"))
+            ndim = take(Int32, what)
+            0 <= ndim <= 32 || throw(MXError("$filename gives $what $ndim dimensions"))
+            elements = 1
+            for _ in 1:ndim
+                d = take(Int64, what)
+                0 <= d <= size_left || throw(MXError("$filename gives $what a dimension of $d"))
+                elements = d == 0 ? 0 : elements <= size_left ÷ d ? elements * d : size_left + 1
+            end
+            ndim == 0 && continue
+            take(Int32, what); take(Int32, what)   # the device it was saved from
+            bytes = get(DTYPE_BYTES, take(Int32, what), 0)
+            bytes > 0 || throw(MXError("$filename gives $what an unknown element type"))
+            elements <= size_left ÷ bytes || throw(MXError("$filename claims $what of $elements elements, more than it holds"))
+            skip_bytes(elements * bytes, what)
+        end
+        names = take(UInt64, "its names")
+        names == 0 || names == count || throw(MXError("$filename names $names of its $count arrays"))
+        for i in 1:names
+            skip_bytes(take(UInt64, "its names"), "name $i")
+        end
+        size_left == 0 || throw(MXError("$filename has $size_left bytes after its last array"))
+    end
+    return nothing
+end
+
 """
     load(filename, NDArray) -> Dict{Symbol,NDArray} or Vector{NDArray}
 
 Reads a `.params` file: a Dict when the arrays were saved with names, else a Vector.
 """
 function load(filename::AbstractString, ::Type{NDArray})
+    check_ndarray_file(filename)
     n, n_names = Ref{UInt32}(0), Ref{UInt32}(0)
     array_ptr, name_ptr = Ref{Ptr{Ptr{Cvoid}}}(C_NULL), Ref{Ptr{Cstring}}(C_NULL)
     @mxcall(:MXNDArrayLoad,

@@ -282,3 +282,56 @@ function load_states(filename::AbstractString, opt::AbstractOptimizer; convert =
     end
     return states
 end
+
+# ----- an optimizer as plain data ----------------------------------------------------------------
+
+# A dist_async job's servers apply the workers' optimizer, which worker 0 sends them over the
+# network: as its name and numbers (JSON), rebuilt here from a fixed list of types, so that
+# nothing a peer sends is ever run as code.
+
+"""`describe(x)`: an optimizer or learning-rate schedule as a Dict of its type's name and numbers."""
+describe(s::FixedScheduler) = Dict("type" => "fixed", "lr" => s.lr)
+describe(s::FactorScheduler) = Dict("type" => "factor", "step" => s.step, "factor" => s.factor,
+                                    "base_lr" => s.base_lr, "min_lr" => s.min_lr)
+describe(s::ExponentialScheduler) = Dict("type" => "exponential", "step" => s.step, "factor" => s.factor,
+                                         "base_lr" => s.base_lr, "min_lr" => s.min_lr)
+describe(s::CosineScheduler) = Dict("type" => "cosine", "max_update" => s.max_update, "base_lr" => s.base_lr,
+                                    "final_lr" => s.final_lr)
+describe(s::WarmupScheduler) = Dict("type" => "warmup", "schedule" => describe(s.schedule), "warmup" => s.warmup)
+describe(o::SGD) = Dict("type" => "sgd", "lr_scheduler" => describe(o.lr_scheduler), "momentum" => o.momentum,
+                        "weight_decay" => o.weight_decay, "grad_clip" => o.grad_clip, "rescale_grad" => o.rescale_grad)
+describe(o::ADAM) = Dict("type" => "adam", "lr_scheduler" => describe(o.lr_scheduler), "beta1" => o.beta1,
+                         "beta2" => o.beta2, "epsilon" => o.epsilon, "weight_decay" => o.weight_decay,
+                         "grad_clip" => o.grad_clip, "rescale_grad" => o.rescale_grad)
+
+"""
+    described(d) -> optimizer or schedule
+
+What `describe` gave, rebuilt; anything else (another type, a missing or non-numeric field) is
+an MXError.
+"""
+function described(d)
+    d isa AbstractDict || throw(MXError("an optimizer description must be a JSON object, not $(typeof(d))"))
+    number(key) = (v = get(d, key, nothing); v isa Real && !(v isa Bool) && isfinite(v) ? Float64(v) :
+                 throw(MXError("the optimizer description's $key is not a finite number: $(repr(v))")))
+    whole(key) = (v = number(key); isinteger(v) && 0 <= v <= typemax(Int32) ? Int(v) :
+                  throw(MXError("the optimizer description's $key is not a count: $v")))
+    kind = get(d, "type", nothing)
+    kind == "fixed" && return FixedScheduler(number("lr"))
+    kind == "factor" && return FactorScheduler(whole("step"), number("factor"); base_lr = number("base_lr"),
+                                               min_lr = number("min_lr"))
+    kind == "exponential" && return ExponentialScheduler(whole("step"), number("factor"); base_lr = number("base_lr"),
+                                                         min_lr = number("min_lr"))
+    kind == "cosine" && return CosineScheduler(whole("max_update"); base_lr = number("base_lr"),
+                                               final_lr = number("final_lr"))
+    schedule() = (s = described(get(d, "lr_scheduler", get(d, "schedule", nothing)));
+                  s isa AbstractLearningRateScheduler ? s : throw(MXError("an optimizer's schedule is not a schedule")))
+    kind == "warmup" && return WarmupScheduler(schedule(), whole("warmup"))
+    kind == "sgd" && return SGD(lr_scheduler = schedule(), momentum = number("momentum"),
+                                weight_decay = number("weight_decay"), grad_clip = number("grad_clip"),
+                                rescale_grad = number("rescale_grad"))
+    kind == "adam" && return ADAM(lr_scheduler = schedule(), beta1 = number("beta1"), beta2 = number("beta2"),
+                                  epsilon = number("epsilon"), weight_decay = number("weight_decay"),
+                                  grad_clip = number("grad_clip"), rescale_grad = number("rescale_grad"))
+    throw(MXError("an optimizer description names no known optimizer or schedule: $(repr(kind))"))
+end

@@ -149,3 +149,32 @@
         end
     end
 end
+
+@testset "a damaged or hostile .params file is refused before libmxnet reads it" begin
+    mktempdir() do dir
+        good = joinpath(dir, "good.params")
+        mx.save(good, Dict(:a => mx.NDArray(Float32[1 2; 3 4]), :b => mx.NDArray(Float32[5, 6, 7])))
+        bytes = read(good)
+        @test Set(keys(mx.load(good, mx.NDArray))) == Set([:a, :b])
+        variant(name, data) = (path = joinpath(dir, name); write(path, data); path)
+        refused(path, phrase) = try
+            mx.load(path, mx.NDArray)
+            false
+        catch e
+            e isa mx.MXError && occursin(phrase, e.msg)
+        end
+        # The first array's first dimension (after 8+8+8 header bytes, magic, storage type, ndim).
+        huge = copy(bytes)
+        huge[37:44] = reinterpret(UInt8, [Int64(2)^62])
+        started = time()
+        @test refused(variant("huge.params", huge), "dimension of")
+        @test time() - started < 1   # nothing allocated: no 2^62-element array tried
+        @test refused(variant("short.params", bytes[1:end-10]), "")
+        @test refused(variant("longer.params", vcat(bytes, UInt8[0])), "bytes after its last array")
+        @test refused(variant("empty.params", UInt8[]), "ends inside its header")
+        @test refused(variant("text.params", Vector{UInt8}("not a params file at all, just some text")), "not an NDArray file")
+        many = copy(bytes)
+        many[17:24] = reinterpret(UInt8, [UInt64(2)^40])
+        @test refused(variant("many.params", many), "arrays, more than it can hold")
+    end
+end

@@ -98,3 +98,22 @@
         @test copy(mx.load_states(file, sgd)[:w].mom) == copy(sgd_state.mom)
     end
 end
+
+@testset "an optimizer travels as data" begin
+    # What a dist_async job's worker 0 sends its servers: rebuilt from names and numbers only.
+    travelled(opt) = mx.described(PyJLChar.JSON.parse_json(PyJLChar.JSON.json(mx.describe(opt))))
+    for opt in (mx.ADAM(lr_scheduler = mx.WarmupScheduler(mx.CosineScheduler(100; base_lr = 0.01, final_lr = 0.001), 5),
+                        weight_decay = 1e-5, grad_clip = 1.0, rescale_grad = 1 / 32),
+                mx.SGD(lr = 0.1, momentum = 0.9),
+                mx.SGD(lr_scheduler = mx.FactorScheduler(10, 0.5; base_lr = 0.1, min_lr = 0.01)),
+                mx.ADAM(lr_scheduler = mx.ExponentialScheduler(10, 0.5; base_lr = 0.1)))
+        back = travelled(opt)
+        @test typeof(back) == typeof(opt)
+        @test mx.describe(back) == mx.describe(opt)
+        @test all(mx.get_learning_rate(back.lr_scheduler, t) == mx.get_learning_rate(opt.lr_scheduler, t) for t in 1:50)
+    end
+    for bad in ("[1]", "{\"type\": \"Main.evil\"}", "{\"type\": \"sgd\", \"momentum\": \"x\"}",
+                "{\"type\": \"warmup\", \"schedule\": {\"type\": \"fixed\", \"lr\": 0.1}, \"warmup\": -1}")
+        @test_throws mx.MXError mx.described(PyJLChar.JSON.parse_json(bad))
+    end
+end

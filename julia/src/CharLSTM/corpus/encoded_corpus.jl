@@ -116,17 +116,41 @@ function encoded_corpus(files::AbstractVector{<:AbstractString}, cache::Abstract
     isempty(files) && throw(ArgumentError("a corpus needs at least one file"))
     sources = [SourceFile(f, what) for f in files]
     folder = joinpath(cache, entry_name(sources))
-    seconds = isdir(folder) ? nothing : build_entry(sources, folder, what, hooks)
-    return load_entry(folder; encode_seconds = seconds)
+    if isdir(folder)
+        try
+            return load_entry(folder)
+        catch e
+            # corpus.json edited into another shape is damage too.
+            e isa Union{DamagedEntry,KeyError,TypeError,MethodError,InexactError} || rethrow()
+            why = e isa DamagedEntry ? e.why : "corpus.json: $(sprint(showerror, e))"
+            # The cache is pyjlchar's own: a damaged entry is made again, not trusted.
+            @warn "the encoded corpus in $folder was damaged ($why): encoding it again"
+            rm(folder; recursive = true, force = true)
+        end
+    end
+    seconds = build_entry(sources, folder, what, hooks)
+    try
+        return load_entry(folder; encode_seconds = seconds)
+    catch e
+        e isa DamagedEntry || rethrow()
+        throw(UserError("the encoded corpus just written to $folder reads back damaged ($(e.why)): " *
+                        "check the disk, then delete that folder and run again"))
+    end
+end
+
+"Why a cache entry cannot be used as it is."
+struct DamagedEntry <: Exception
+    why::String
 end
 
 """
     load_entry(folder; encode_seconds=nothing) -> EncodedCorpus
 
-A published cache entry, its ids memory-mapped; a UserError when it is damaged.
+A published cache entry, its ids memory-mapped; a DamagedEntry when it is damaged (an id past
+its vocabulary included).
 """
 function load_entry(folder::AbstractString; encode_seconds::Union{Float64,Nothing} = nothing)
-    damaged(why) = UserError("the encoded corpus in $folder is damaged ($why): delete that folder and run again")
+    damaged(why) = DamagedEntry(why)
     info = try
         JSON.parse_json(read(joinpath(folder, "corpus.json"), String))
     catch e
@@ -139,7 +163,14 @@ function load_entry(folder::AbstractString; encode_seconds::Union{Float64,Nothin
     ids_path = joinpath(folder, "ids.bin")
     isfile(ids_path) && filesize(ids_path) == n * sizeof(T) || throw(damaged("ids.bin is not $n ids of $T"))
     ids = open(io -> Mmap.mmap(io, Vector{T}, n), ids_path)
-    vocab = vocab_from_list(info["vocab"]; source = joinpath(folder, "corpus.json"))
+    vocab = try
+        vocab_from_list(info["vocab"]; source = joinpath(folder, "corpus.json"))
+    catch e
+        e isa UserError || rethrow()
+        throw(damaged(e.msg))
+    end
+    # Ids are class ids 0 to length(chars) - 1; any other would train on garbage.
+    isempty(ids) || maximum(ids) < length(vocab.chars) || throw(damaged("ids.bin holds ids past its vocabulary"))
     identity = CorpusIdentity(n, info["sha256"])
     return EncodedCorpus{T}([s["path"] for s in info["sources"]], ids, vocab, Vector{Int}(info["counts"]), identity,
                             info["bytes"], info["lines"], folder, encode_seconds)

@@ -141,12 +141,24 @@
         @test !isdir(joinpath(cache, ".x-0123.tmp$(dead_pid)")) && isdir(joinpath(cache, ".y-4567.tmp$(getpid())"))
     end
 
-    @testset "a damaged entry is one sentence naming the folder to delete" begin
+    @testset "a damaged entry is encoded again, with a warning, and gives the same ids" begin
         cache = joinpath(dir, "damaged")
-        corpus = encoded([file("damaged.txt", "some text\n")], cache)
-        write(joinpath(corpus.folder, "ids.bin"), "short")
-        msg = user_error(() -> encoded([joinpath(dir, "damaged.txt")], cache))
-        @test occursin("the encoded corpus in $(corpus.folder) is damaged", msg) && occursin("delete that folder", msg)
+        text = "some text\n"
+        corpus = encoded([file("damaged.txt", text)], cache)
+        ids, folder = copy(corpus.ids), corpus.folder
+        ids_file, info_file = joinpath(folder, "ids.bin"), joinpath(folder, "corpus.json")
+        damages = ("ids.bin cut short" => () -> write(ids_file, "short"),
+                   "an id past the vocabulary" => () -> write(ids_file, fill(0xfe, length(ids))),
+                   "corpus.json not JSON" => () -> write(info_file, "{ not json"),
+                   "corpus.json without its vocabulary" => () -> write(info_file, replace(read(info_file, String), "\"vocab\"" => "\"vocabulary\"")))
+        for (what, damage!) in damages
+            corpus = nothing; GC.gc()   # the memory map of the ids let go before they are rewritten
+            damage!()
+            again = @test_logs((:warn, r"the encoded corpus in .* was damaged .*: encoding it again"), match_mode = :any,
+                               CharLSTM.encoded_corpus([joinpath(dir, "damaged.txt")], cache))
+            @test again.folder == folder && again.ids == ids
+            corpus = again
+        end
     end
 
     @testset "the memory map gives the same batches as the text in memory" begin
