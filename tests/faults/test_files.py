@@ -62,3 +62,11 @@ def test_a_meta_file_nested_a_hundred_thousand_deep_is_one_sentence(run_copy, tm
     out = pyjlchar(*args)
     assert_clean_failure(out, str(run_copy / "legacy-meta.json"))
     assert "RecursionError" not in out.stderr and "StackOverflow" not in out.stderr
+
+
+def test_a_meta_file_of_a_hundred_megabytes_is_one_sentence_before_it_is_read(run_copy):
+    meta = run_copy / "legacy-meta.json"
+    with meta.open("r+b") as f:
+        f.truncate(100 * 2**20)   # sparse: 100 MiB that take no disk
+    out = pyjlchar("sample", "--checkpoint", run_copy / "legacy", "--length", "5")
+    assert_clean_failure(out, f"the meta file {meta} is 100 MiB, more than any run's meta file")

@@ -166,10 +166,17 @@ write_meta(prefix::AbstractString, meta::RunMeta) =
 Reads and checks a meta file: a UserError when it is missing, unreadable, not pyjlchar's, or
 holds a field of the wrong kind or out of its rule.
 """
+const MAX_META_BYTES = 64 * 2^20
+
 function read_meta(path::AbstractString)
     isfile(path) ||
         throw(UserError("the checkpoint's meta file $path is missing: keep it next to the " *
                         ".params files (it holds the vocabulary and the architecture)"))
+    # A meta file that pyjlchar wrote holds a line per epoch and checkpoint: far less than this.
+    filesize(path) <= MAX_META_BYTES ||
+        throw(UserError("the meta file $path is $(filesize(path) ÷ 2^20) MiB, more than any run's meta file " *
+                        "($(MAX_META_BYTES ÷ 2^20) MiB at most): it is not one pyjlchar wrote; use the meta " *
+                        "file saved with the checkpoint"))
     d = try
         JSON.parse_json(read(path, String))
     catch e
