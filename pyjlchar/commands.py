@@ -24,9 +24,6 @@ class Call:
     kwargs: dict
     context: str | None = None   # the [compute] context of the work; None: no devices
 
-    def __post_init__(self):
-        gpus.check_context(self.context)
-
 
 def _sections(settings: dict, *names: str) -> dict:
     return {name: dict(settings[name]) for name in names}
@@ -42,7 +39,7 @@ def train(settings: dict, resume: bool, allow_new_text: bool = False) -> Call:
     resumed run must train on the same text unless `allow_new_text`."""
     compute = settings["compute"]
     job.check_worker(compute["kvstore"], compute["gradient_compression"])
-    gpus.check_context(compute["context"])   # before a built-in corpus is fetched for nothing
+    gpus.check_context(compute["context"])   # first: before a built-in corpus is fetched for nothing
     return Call("PyJLChar.Commands.train",
                 {**_sections(settings, "data", "model", "train", "run", "compute"),
                  **_text_keywords(corpus_files(settings["data"]["corpus"])), "resume": resume,
@@ -60,6 +57,7 @@ def ps_node(settings: dict) -> Call:
 def load_model(checkpoint: str, context: str, graph: str) -> Call:
     """A checkpoint (a .params file or a run's prefix: its best) loaded to run by `graph` on the
     first device of `context`, and kept in Julia: returns its handle, file, meta and spec."""
+    gpus.check_context(context)
     return Call("PyJLChar.Commands.load_model", {"checkpoint": str(checkpoint), "context": context, "graph": graph},
                 context)
 
@@ -118,7 +116,7 @@ def graph(settings: dict, *, vocab: int, steps: int, batch: int) -> Call:
 def bench_train(settings: dict, seconds: float, warmup_batches: int, validate: bool, profile: bool = False) -> Call:
     """Training throughput as `train` trains, for a wall-clock budget, without checkpoints, on
     the devices of compute.context; `profile` adds libmxnet's profile: calls and ms per batch."""
-    gpus.check_context(settings["compute"]["context"])   # before a built-in corpus is fetched for nothing
+    gpus.check_context(settings["compute"]["context"])   # first: before a built-in corpus is fetched for nothing
     return Call("PyJLChar.Commands.bench_train",
                 {**_sections(settings, "data", "model", "train", "compute"),
                  **_text_keywords(corpus_files(settings["data"]["corpus"])), "seconds": seconds,
@@ -130,6 +128,7 @@ def bench_sample(settings: dict, vocab: int, streams: int, seconds: float) -> Ca
     """Sampling throughput of the [model] with random weights, `streams` texts at once, on the
     first device of compute.context (as `load_model` runs a checkpoint)."""
     context = settings["compute"]["context"]
+    gpus.check_context(context)
     return Call("PyJLChar.Commands.bench_sample", {**_sections(settings, "model"), "n_class": vocab,
                                                    "streams": streams, "seconds": seconds,
                                                    "init_scale": settings["train"]["init_scale"], "context": context},

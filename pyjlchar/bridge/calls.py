@@ -112,7 +112,7 @@ class _JuliaThread:
 class Julia:
     """A started Julia with the PyJLChar package loaded. Get it with `get()`."""
 
-    def __init__(self, started: start.Started):
+    def __init__(self, started: start.Started, event_log=None):
         self.started = started      # how it started: starter, reasons, Julia's facts, its threads
         self.debug = False          # True: Julia errors carry their backtrace (the CLI's --debug)
         self._lock = threading.Lock()
@@ -121,12 +121,7 @@ class Julia:
         self._stop_signal = 0  # the signal that asked the running call to stop, 0 if none
         self._callback = _CALLBACK(self._on_event)  # kept referenced: Julia holds its address
         self._entry: Any = _ENTRY(started.entry)
-        log = os.environ.get("PYJLCHAR_EVENT_LOG")
-        try:
-            self._event_log = open(log, "a", buffering=1, encoding="utf-8") if log else None
-        except (OSError, ValueError) as e:
-            raise UserError(f"PYJLCHAR_EVENT_LOG={log!r} cannot be written ({getattr(e, 'strerror', None) or e}): "
-                            "set it to a file in a folder you can write to, or unset it") from None
+        self._event_log = event_log
 
     # -- calling ----------------------------------------------------------------------------
     def call(self, fn: str, *args, on_event: EventHandler | None = None, stop_when: threading.Event | None = None,
@@ -285,12 +280,23 @@ def _start_once(context: str | None) -> None:
     # On Julia's thread, which runs one job at a time: a second caller finds Julia started.
     global _julia, _starting
     if _julia is None:
+        log = _open_event_log()   # before Julia starts: a bad path must not leave it started unused
         _starting = True
         try:
-            _julia = Julia(start.start(context, _on_julia_thread, os.environ.get("DMLC_ROLE") or None))
+            _julia = Julia(start.start(context, _on_julia_thread, os.environ.get("DMLC_ROLE") or None), log)
             _julia.debug = _debug
         finally:
             _starting = False
+
+
+def _open_event_log():
+    """PYJLCHAR_EVENT_LOG's file, opened to append, or None where it is unset."""
+    log = os.environ.get("PYJLCHAR_EVENT_LOG")
+    try:
+        return open(log, "a", buffering=1, encoding="utf-8") if log else None
+    except (OSError, ValueError) as e:
+        raise UserError(f"PYJLCHAR_EVENT_LOG={log!r} cannot be written ({getattr(e, 'strerror', None) or e}): "
+                        "set it to a file in a folder you can write to, or unset it") from None
 
 
 def _on_julia_thread(fn: Callable[[], Any]) -> None:
